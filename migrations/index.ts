@@ -1,0 +1,151 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Our schema, one DDL statement per migration: MySQL/MariaDB DDL is not transactional, so a
+ * step that holds a single statement either happened or did not — there is no half-applied
+ * migration to repair. Table names are logical (`ss_…`); the prefix plugin adds `{prefix}`.
+ * Every statement is valid on MariaDB 10.6+ and MySQL 8.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+const T = (name: string) => sql.table(name);
+const OPTIONS = sql.raw('ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci');
+
+function ddl(up: (db: AnyDb) => Promise<unknown>): Migration {
+  return { up: async (db) => { await up(db); } };
+}
+
+export const migrations: Record<string, Migration> = {
+  '0001_create_schedules': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_schedules')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      name VARCHAR(190) NOT NULL,
+      interval_minutes INT UNSIGNED NULL,
+      cron VARCHAR(190) NULL,
+      timezone VARCHAR(64) NOT NULL DEFAULT 'UTC',
+      keep_last INT UNSIGNED NULL,
+      keep_hourly INT UNSIGNED NULL,
+      keep_daily INT UNSIGNED NULL,
+      keep_weekly INT UNSIGNED NULL,
+      keep_monthly INT UNSIGNED NULL,
+      keep_yearly INT UNSIGNED NULL,
+      max_age_days INT UNSIGNED NULL,
+      min_keep INT UNSIGNED NOT NULL DEFAULT 1,
+      enabled TINYINT(1) NOT NULL DEFAULT 1,
+      no_reboot TINYINT(1) NOT NULL DEFAULT 1,
+      created_at DATETIME(3) NOT NULL,
+      updated_at DATETIME(3) NOT NULL,
+      KEY name_idx (name)
+    ) ${OPTIONS}`.execute(db)),
+
+  // The engine's dispatch claim reads (next_slot_at) with FOR UPDATE SKIP LOCKED.
+  '0002_create_assignments': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_assignments')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      server_id BIGINT UNSIGNED NOT NULL,
+      schedule_id BIGINT UNSIGNED NOT NULL,
+      next_slot_at DATETIME(3) NOT NULL,
+      problem VARCHAR(500) NULL,
+      created_at DATETIME(3) NOT NULL,
+      UNIQUE KEY server_schedule_uq (server_id, schedule_id),
+      KEY due_idx (next_slot_at),
+      KEY schedule_idx (schedule_id)
+    ) ${OPTIONS}`.execute(db)),
+
+  // One snapshot per (server, schedule, slot): the unique key makes a second dispatch of the
+  // same slot impossible, whatever the sidecars do. Manual/panel rows have NULL slot_at, and
+  // NULLs never collide in a unique key. The (x, id) keys serve the list's keyset pages.
+  '0003_create_snapshots': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_snapshots')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      server_id BIGINT UNSIGNED NOT NULL,
+      schedule_id BIGINT UNSIGNED NULL,
+      slot_at DATETIME(3) NULL,
+      origin VARCHAR(16) NOT NULL,
+      status VARCHAR(16) NOT NULL,
+      provider VARCHAR(64) NULL,
+      provider_type VARCHAR(32) NULL,
+      provider_snapshot_id VARCHAR(190) NULL,
+      pending_ref VARCHAR(190) NULL,
+      name VARCHAR(190) NOT NULL,
+      server_name VARCHAR(190) NULL,
+      instance_id VARCHAR(190) NULL,
+      size_bytes BIGINT UNSIGNED NULL,
+      keep_forever TINYINT(1) NOT NULL DEFAULT 0,
+      delete_not_before DATETIME(3) NULL,
+      note TEXT NULL,
+      last_error VARCHAR(1000) NULL,
+      attempts INT UNSIGNED NOT NULL DEFAULT 0,
+      next_attempt_at DATETIME(3) NULL,
+      lease_owner VARCHAR(80) NULL,
+      requested_by VARCHAR(64) NOT NULL,
+      created_at DATETIME(3) NOT NULL,
+      available_at DATETIME(3) NULL,
+      updated_at DATETIME(3) NOT NULL,
+      UNIQUE KEY slot_uq (server_id, schedule_id, slot_at),
+      KEY work_idx (next_attempt_at),
+      KEY server_list_idx (server_id, id),
+      KEY status_list_idx (status, id),
+      KEY origin_list_idx (origin, id),
+      KEY schedule_list_idx (schedule_id, id),
+      KEY retention_idx (server_id, schedule_id, status),
+      KEY provider_ref_idx (provider, provider_snapshot_id)
+    ) ${OPTIONS}`.execute(db)),
+
+  '0004_create_events': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_events')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      snapshot_id BIGINT UNSIGNED NULL,
+      schedule_id BIGINT UNSIGNED NULL,
+      server_id BIGINT UNSIGNED NULL,
+      actor VARCHAR(64) NOT NULL,
+      action VARCHAR(64) NOT NULL,
+      detail VARCHAR(2000) NULL,
+      at DATETIME(3) NOT NULL,
+      KEY snapshot_idx (snapshot_id, id),
+      KEY at_idx (at)
+    ) ${OPTIONS}`.execute(db)),
+
+  // Seen request nonces, shared by every sidecar so a replay to another sidecar fails too.
+  '0005_create_nonces': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_nonces')} (
+      nonce VARCHAR(128) NOT NULL PRIMARY KEY,
+      expires_at DATETIME(3) NOT NULL,
+      KEY expires_idx (expires_at)
+    ) ${OPTIONS}`.execute(db)),
+
+  // The sandbox provider's simulated cloud lives in the database so that several sidecars
+  // (and a restarted one) see the same "provider" — needed to prove crash recovery.
+  '0006_create_sandbox_snapshots': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_sandbox_snapshots')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      provider VARCHAR(64) NOT NULL,
+      instance_id VARCHAR(190) NOT NULL,
+      name VARCHAR(190) NOT NULL,
+      state VARCHAR(16) NOT NULL,
+      ready_at DATETIME(3) NOT NULL,
+      size_bytes BIGINT UNSIGNED NOT NULL,
+      created_at DATETIME(3) NOT NULL,
+      KEY name_idx (provider, name)
+    ) ${OPTIONS}`.execute(db)),
+
+  // First install: the four schedules the seed's users know. A migration runs once per
+  // database, so an admin who deletes them does not see them come back.
+  '0007_seed_default_schedules': {
+    up: async (db: AnyDb) => {
+      const now = sql`UTC_TIMESTAMP(3)`;
+      const rows = [
+        { name: 'Every 60 Min', interval: 60, cron: null, keepLast: 24, keepDaily: null, keepWeekly: null },
+        { name: 'Every 12 Hours', interval: 720, cron: null, keepLast: 14, keepDaily: null, keepWeekly: null },
+        { name: 'Daily', interval: null, cron: '0 0 * * *', keepLast: null, keepDaily: 7, keepWeekly: null },
+        { name: 'Every Week', interval: null, cron: '0 0 * * 6', keepLast: null, keepDaily: null, keepWeekly: 4 },
+      ];
+      for (const r of rows) {
+        await sql`INSERT INTO ${T('ss_schedules')}
+          (name, interval_minutes, cron, timezone, keep_last, keep_daily, keep_weekly, min_keep, enabled, no_reboot, created_at, updated_at)
+          VALUES (${r.name}, ${r.interval}, ${r.cron}, 'UTC', ${r.keepLast}, ${r.keepDaily}, ${r.keepWeekly}, 1, 1, 1, ${now}, ${now})`.execute(db);
+      }
+    },
+  },
+};

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { providerConfigSchemaFor, KNOWN_PROVIDER_TYPES } from './providers/index.js';
+import type { ProviderConfig } from './providers/types.js';
+
+/**
+ * Configuration, read once at start and frozen (DESIGN.md "Sidecar configuration").
+ * A missing or bad value throws ConfigError with one line naming the variable; main.ts
+ * prints that line and exits non-zero.
+ */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface HostSettings {
+  postType: string;
+  metaProvider: string;
+  metaInstanceId: string;
+  metaRegion: string;
+  metaName: string;
+  metaIpv4: string;
+}
+
+export interface Config {
+  databaseUrl: string;
+  tablePrefix: string;
+  sharedSecret: string;
+  listenHost: string;
+  listenPort: number;
+  providersFile: string | null;
+  providers: Readonly<Record<string, ProviderConfig>>;
+  tickMs: number;
+  leaseMs: number;
+  instanceId: string;
+  logLevel: string;
+  host: HostSettings;
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw.slice(0, 40)}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function identifierVar(env: Env, name: string, def: string, re = /^[A-Za-z0-9_-]{1,64}$/): string {
+  const v = env[name] ?? def;
+  if (!re.test(v)) throw new ConfigError(name, `must be letters, digits, "_" or "-" (1–64 characters), got "${v.slice(0, 40)}"`);
+  return v;
+}
+
+export function readProvidersFile(file: string): Record<string, ProviderConfig> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('SS_PROVIDERS_FILE', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('SS_PROVIDERS_FILE', `${file} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('SS_PROVIDERS_FILE', `${file} must hold a JSON object: { "<provider slug>": { "type": "…", … } }`);
+  }
+  const out: Record<string, ProviderConfig> = {};
+  for (const [slug, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(slug)) {
+      throw new ConfigError('SS_PROVIDERS_FILE', `provider slug "${slug.slice(0, 40)}" must be letters, digits, ".", "_" or "-"`);
+    }
+    const type = (entry as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !KNOWN_PROVIDER_TYPES.includes(type)) {
+      throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" has unknown type ${JSON.stringify(type ?? null)}; use one of ${KNOWN_PROVIDER_TYPES.join(', ')}`);
+    }
+    const schema = providerConfigSchemaFor(type);
+    const result = schema.safeParse(entry);
+    if (!result.success) {
+      // Name the field, never echo its value (it may be a credential).
+      const issue = result.error.issues[0];
+      const field = issue?.path.join('.') || '(entry)';
+      throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" (${type}): field "${field}" ${issue?.message ?? 'is invalid'}`);
+    }
+    out[slug] = Object.freeze(result.data as ProviderConfig);
+  }
+  return out;
+}
+
+const dbUrlSchema = z.string().regex(/^mysql:\/\/[^/]+\/[^/?]+/);
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const databaseUrl = env.SS_DATABASE_URL;
+  if (!databaseUrl) throw new ConfigError('SS_DATABASE_URL', 'is required, e.g. mysql://user:pass@127.0.0.1:3306/wordpress');
+  if (!dbUrlSchema.safeParse(databaseUrl).success) {
+    throw new ConfigError('SS_DATABASE_URL', 'must look like mysql://user:pass@host:port/database');
+  }
+  const tablePrefix = identifierVar(env, 'SS_TABLE_PREFIX', 'wp_', /^[A-Za-z0-9_]{1,32}$/);
+  const sharedSecret = env.SS_SHARED_SECRET;
+  if (!sharedSecret) throw new ConfigError('SS_SHARED_SECRET', 'is required (the same value as the SS_SHARED_SECRET constant in wp-config.php)');
+  if (sharedSecret.length < 32) throw new ConfigError('SS_SHARED_SECRET', `must be at least 32 characters (it has ${sharedSecret.length})`);
+
+  const listen = env.SS_LISTEN ?? '127.0.0.1:8787';
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError('SS_LISTEN', `must be host:port, e.g. 127.0.0.1:8787, got "${listen.slice(0, 60)}"`);
+  const listenHost = m[1]!.replace(/^\[|\]$/g, '');
+
+  const providersFile = env.SS_PROVIDERS_FILE || null;
+  const providers = providersFile ? readProvidersFile(providersFile) : {};
+
+  return Object.freeze({
+    databaseUrl,
+    tablePrefix,
+    sharedSecret,
+    listenHost,
+    listenPort: Number(m[2]),
+    providersFile,
+    providers: Object.freeze(providers),
+    tickMs: intVar(env, 'SS_TICK_MS', 2000, 50, 600_000),
+    leaseMs: intVar(env, 'SS_LEASE_MS', 30_000, 1000, 3_600_000),
+    instanceId: identifierVar(env, 'SS_INSTANCE_ID', `sidecar-${process.pid}`),
+    logLevel: env.SS_LOG_LEVEL ?? 'info',
+    host: Object.freeze({
+      postType: identifierVar(env, 'SS_HOST_POST_TYPE', 'wpcd_app_server'),
+      metaProvider: identifierVar(env, 'SS_HOST_META_PROVIDER', 'wpcd_server_provider'),
+      metaInstanceId: identifierVar(env, 'SS_HOST_META_INSTANCE_ID', 'wpcd_server_provider_instance_id'),
+      metaRegion: identifierVar(env, 'SS_HOST_META_REGION', 'wpcd_server_region'),
+      metaName: identifierVar(env, 'SS_HOST_META_NAME', 'wpcd_server_name'),
+      metaIpv4: identifierVar(env, 'SS_HOST_META_IPV4', 'wpcd_server_ipv4'),
+    }),
+  });
+}

@@ -1,0 +1,180 @@
+import { EventEmitter } from 'node:events';
+import type { Clock, DB } from '../db.js';
+import type { Host } from '../host.js';
+import type { Logger } from '../log.js';
+import type { Provider } from '../providers/types.js';
+import { claimWork, releaseLeases } from './claim.js';
+import { dispatchDue } from './dispatch.js';
+import { processRow, type WorkLimits } from './work.js';
+
+/**
+ * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
+ * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
+ * It holds no state that matters between ticks: everything is in the database, so any number
+ * of sidecars can run it side by side and a crash loses nothing (DESIGN.md "The engine's promises").
+ */
+export interface EngineDeps {
+  db: DB;
+  clock: Clock;
+  log: Logger;
+  host: Host;
+  providers: ReadonlyMap<string, Provider>;
+  instanceId: string;
+  tickMs: number;
+  leaseMs: number;
+  /** Snapshots worked on at once by this sidecar. */
+  concurrency?: number;
+  dispatchBatch?: number;
+  limits?: Partial<WorkLimits>;
+}
+
+export interface EngineStats {
+  ticks: number;
+  dispatched: number;
+  claimed: number;
+  outcomes: Record<string, number>;
+  lastTickAt: Date | null;
+  lastError: string | null;
+}
+
+export class Engine extends EventEmitter {
+  readonly stats: EngineStats = { ticks: 0, dispatched: 0, claimed: 0, outcomes: {}, lastTickAt: null, lastError: null };
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+  #stopping = false;
+  #ticking: Promise<void> | null = null;
+  #wakeRequested = false;
+  readonly #inFlight = new Map<number, { token: string; done: Promise<void> }>();
+  readonly #tokens = new Set<string>();
+
+  constructor(private readonly deps: EngineDeps) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  get running(): boolean { return this.#running && !this.#stopping; }
+  get inFlight(): number { return this.#inFlight.size; }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopping = false;
+    this.#schedule(0);
+  }
+
+  /** Ask for a tick now (a manual snapshot or a trash was just queued). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.#ticking) { this.#wakeRequested = true; return; }
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number) {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => { void this.#loop(); }, ms);
+    this.#timer.unref?.();
+  }
+
+  async #loop() {
+    this.#timer = null;
+    if (!this.running) return;
+    this.#ticking = this.tick().then(() => undefined, () => undefined);
+    await this.#ticking;
+    this.#ticking = null;
+    if (!this.running) return;
+    const again = this.#wakeRequested;
+    this.#wakeRequested = false;
+    this.#schedule(again ? 0 : this.deps.tickMs);
+  }
+
+  /** One round of dispatch + claim. Public so tests can drive the engine step by step. */
+  async tick(): Promise<{ dispatched: number; claimed: number }> {
+    const { db, clock, log } = this.deps;
+    const batch = this.deps.dispatchBatch ?? 200;
+    let dispatched = 0;
+    let claimed = 0;
+    try {
+      const now = await clock.now(db);
+      // Dispatch until nothing is due, bounded so one tick cannot starve the work queue.
+      for (let i = 0; i < 50 && !this.#stopping; i++) {
+        const r = await dispatchDue({ db, host: this.deps.host, knownProviders: new Set(this.deps.providers.keys()), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
+        dispatched += r.created;
+        if (r.claimed < batch) break;
+      }
+      if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
+      claimed = await this.#claimAndRun();
+      this.stats.lastError = null;
+    } catch (e) {
+      this.stats.lastError = (e as Error).message;
+      log.error({ err: (e as Error).message }, 'engine tick failed; retrying on the next tick');
+    }
+    this.stats.ticks += 1;
+    this.stats.dispatched += dispatched;
+    this.stats.claimed += claimed;
+    this.stats.lastTickAt = new Date();
+    this.emit('tick', { dispatched, claimed });
+    return { dispatched, claimed };
+  }
+
+  async #claimAndRun(): Promise<number> {
+    if (this.#stopping) return 0;
+    const { db, clock } = this.deps;
+    const room = (this.deps.concurrency ?? 16) - this.#inFlight.size;
+    if (room <= 0) return 0;
+    const now = await clock.now(db);
+    const { token, rows } = await claimWork(db, now, this.deps.instanceId, this.deps.leaseMs, room);
+    if (rows.length === 0) return 0;
+    this.#tokens.add(token);
+    let remaining = rows.length;
+    for (const row of rows) {
+      const id = Number(row.id);
+      const done = processRow({
+        db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
+        onSettled: (sid, status) => this.emit('settled', { id: sid, status }),
+        onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
+      }, row, token).catch((e) => {
+        this.deps.log.error({ snapshotId: id, err: (e as Error).message }, 'snapshot work failed; it will be retried after its lease');
+      }).finally(() => {
+        this.#inFlight.delete(id);
+        remaining -= 1;
+        if (remaining === 0) this.#tokens.delete(token);
+        this.emit('idle-check');
+        // Work finished: there may be more (polls due soon, queued deletes).
+        this.wake();
+      });
+      this.#inFlight.set(id, { token, done });
+    }
+    return rows.length;
+  }
+
+  /** Wait until every snapshot this sidecar is working on is done (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) {
+      await Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    }
+  }
+
+  /**
+   * Graceful stop (SIGTERM): stop claiming, give work in flight `graceMs` to finish, then
+   * release the leases of whatever is left so another sidecar takes it at once instead of
+   * after the lease expires.
+   */
+  async stop(graceMs = 10_000): Promise<{ released: number }> {
+    this.#stopping = true;
+    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    if (this.#ticking) await this.#ticking;
+    const drained = this.drain();
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((r) => { timeout = setTimeout(r, graceMs); })]);
+    if (timeout) clearTimeout(timeout);
+    let released = 0;
+    try {
+      released = await releaseLeases(this.deps.db, [...this.#tokens], await this.deps.clock.now(this.deps.db));
+    } catch (e) {
+      this.deps.log.error({ err: (e as Error).message }, 'could not release leases; they expire on their own');
+    }
+    this.#running = false;
+    this.deps.log.info({ released }, 'engine stopped');
+    return { released };
+  }
+}

@@ -1,0 +1,84 @@
+import type { HostSettings } from './config.js';
+import type { DB } from './db.js';
+
+/**
+ * Read-only view of the host panel's servers: WordPress posts of type `wpcd_app_server`
+ * and their meta (DESIGN.md "The host panel"). We never write to WordPress's tables.
+ */
+export interface HostServer {
+  id: number;
+  title: string;
+  postStatus: string;
+  provider: string | null;
+  instanceId: string | null;
+  region: string | null;
+  name: string | null;
+  ipv4: string | null;
+}
+
+export interface Host {
+  /** Servers by id; ids that are not servers are absent from the map. */
+  getServers(ids: number[]): Promise<Map<number, HostServer>>;
+  listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
+}
+
+export function createHost(db: DB, settings: HostSettings): Host {
+  const metaKeys = [settings.metaProvider, settings.metaInstanceId, settings.metaRegion, settings.metaName, settings.metaIpv4];
+
+  async function withMeta(posts: { ID: number; post_title: string; post_status: string }[]): Promise<HostServer[]> {
+    if (posts.length === 0) return [];
+    const ids = posts.map((p) => Number(p.ID));
+    const meta = await db.selectFrom('postmeta').select(['post_id', 'meta_key', 'meta_value'])
+      .where('post_id', 'in', ids).where('meta_key', 'in', metaKeys).execute();
+    const byPost = new Map<number, Map<string, string>>();
+    for (const m of meta) {
+      const id = Number(m.post_id);
+      let entry = byPost.get(id);
+      if (!entry) byPost.set(id, (entry = new Map()));
+      // WordPress allows repeated meta keys; like get_post_meta(..., true) we take the first.
+      if (!entry.has(m.meta_key) && m.meta_value !== null) entry.set(m.meta_key, m.meta_value);
+    }
+    return posts.map((p) => {
+      const m = byPost.get(Number(p.ID)) ?? new Map<string, string>();
+      const val = (k: string) => { const v = m.get(k)?.trim(); return v ? v : null; };
+      return {
+        id: Number(p.ID), title: p.post_title, postStatus: p.post_status,
+        provider: val(settings.metaProvider), instanceId: val(settings.metaInstanceId),
+        region: val(settings.metaRegion), name: val(settings.metaName), ipv4: val(settings.metaIpv4),
+      };
+    });
+  }
+
+  return {
+    async getServers(ids) {
+      const unique = [...new Set(ids.filter((n) => Number.isSafeInteger(n) && n > 0))];
+      if (unique.length === 0) return new Map();
+      const posts = await db.selectFrom('posts').select(['ID', 'post_title', 'post_status'])
+        .where('ID', 'in', unique).where('post_type', '=', settings.postType).execute();
+      const servers = await withMeta(posts);
+      return new Map(servers.map((s) => [s.id, s]));
+    },
+    async listServers(opts = {}) {
+      const posts = await db.selectFrom('posts').select(['ID', 'post_title', 'post_status'])
+        .where('post_type', '=', settings.postType).where('post_status', 'not in', ['auto-draft', 'inherit'])
+        .where('ID', '>', opts.afterId ?? 0).orderBy('ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
+      return await withMeta(posts);
+    },
+  };
+}
+
+/** A plain sentence saying why a server cannot be snapshotted, or null when it can. */
+export function serverProblem(serverId: number, server: HostServer | undefined, knownProviders: ReadonlySet<string>): string | null {
+  if (!server) return `Server #${serverId} is no longer in the panel (deleted); its snapshots stay in this list.`;
+  if (server.postStatus === 'trash') return `Server #${serverId} is in the panel's trash; restore it to resume snapshots.`;
+  if (!server.provider) return `Server #${serverId} has no provider set in the panel.`;
+  if (!knownProviders.has(server.provider)) {
+    return `Provider "${server.provider}" of server #${serverId} is not configured in the providers file (SS_PROVIDERS_FILE).`;
+  }
+  if (!server.instanceId) return `Server #${serverId} has no provider instance id in the panel.`;
+  return null;
+}
+
+export function serverDisplayName(s: HostServer | undefined, id: number): string {
+  return s?.name || s?.title || `Server #${id}`;
+}

@@ -1,0 +1,25 @@
+import type { Clock, DB } from '../db.js';
+import type { Engine } from '../engine/engine.js';
+import type { Host } from '../host.js';
+import type { Logger } from '../log.js';
+import type { Provider } from '../providers/types.js';
+import type { SandboxConfig } from '../providers/sandbox.js';
+
+/** What every HTTP handler may use. Built once in app.ts / main.ts. */
+export interface AppContext {
+  db: DB;
+  clock: Clock;
+  log: Logger;
+  host: Host;
+  providers: ReadonlyMap<string, Provider>;
+  providerConfigs: Readonly<Record<string, { type: string }>>;
+  engine: Engine;
+  sharedSecret: string;
+  /** How long TRASH waits for the provider before answering 202 (still deleting). */
+  trashWaitMs?: number;
+}
+
+export function sandboxConfigOf(ctx: AppContext, slug: string): SandboxConfig | null {
+  const c = ctx.providerConfigs[slug];
+  return c && c.type === 'sandbox' ? (c as unknown as SandboxConfig) : null;
+}

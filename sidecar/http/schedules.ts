@@ -1,0 +1,118 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { previewRetention } from '../engine/apply-retention.js';
+import { ApiError, notFound } from '../errors.js';
+import { describeRetention } from '../retention.js';
+import {
+  getSchedule, insertSchedule, listSchedules, normalizeSchedule, scheduleToApi, serverCounts, updateSchedule,
+} from '../schedules.js';
+import { describeTiming, nextRuns, nextSlotAfter } from '../slots.js';
+import { recordEvent } from '../store/events.js';
+import { parseId, parseOr400 } from '../validation.js';
+import type { AppContext } from './context.js';
+import { actorOf } from './signature.js';
+
+export function schedulesRouter(ctx: AppContext): Router {
+  const r = Router();
+  const { db, clock } = ctx;
+
+  r.get('/', async (_req, res) => {
+    const rows = await listSchedules(db);
+    const counts = await serverCounts(db, rows.map((s) => Number(s.id)));
+    const now = await clock.now(db);
+    res.json({ items: rows.map((s) => scheduleToApi(s, { serverCount: counts.get(Number(s.id)) ?? 0, now })) });
+  });
+
+  r.post('/', async (req, res) => {
+    const s = normalizeSchedule(req.body);
+    const now = await clock.now(db);
+    const id = await insertSchedule(db, s, now);
+    await recordEvent(db, { scheduleId: id, actor: actorOf(req), action: 'schedule_created', detail: s.name, at: now });
+    res.status(201).json({ schedule: scheduleToApi(await getSchedule(db, id), { now }) });
+  });
+
+  // Preview for the add/edit form: next runs and retention in words, validated like a save.
+  r.post('/preview', async (req, res) => {
+    const s = normalizeSchedule(req.body);
+    const now = await clock.now(db);
+    const runs = nextRuns({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now, 5);
+    res.json({
+      frequency: describeTiming({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }),
+      nextRuns: runs.map((d) => d.toISOString()),
+      retentionSummary: describeRetention(s.retention),
+    });
+  });
+
+  r.get('/:id', async (req, res) => {
+    const id = parseId(req.params.id, 'id');
+    const s = await getSchedule(db, id);
+    const counts = await serverCounts(db, [id]);
+    res.json({ schedule: scheduleToApi(s, { serverCount: counts.get(id) ?? 0, now: await clock.now(db) }) });
+  });
+
+  r.put('/:id', async (req, res) => {
+    const id = parseId(req.params.id, 'id');
+    const before = await getSchedule(db, id);
+    const s = normalizeSchedule(req.body);
+    const now = await clock.now(db);
+    await db.transaction().execute(async (trx) => {
+      await updateSchedule(trx, id, s, now);
+      const timingChanged = before.interval_minutes !== s.intervalMinutes || before.cron !== s.cron || before.timezone !== s.timezone;
+      if (timingChanged) {
+        // New timing: every server's next slot follows the new rule from now on.
+        const next = nextSlotAfter({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now);
+        await trx.updateTable('ss_assignments').set({ next_slot_at: next }).where('schedule_id', '=', id).execute();
+      }
+      await recordEvent(trx, { scheduleId: id, actor: actorOf(req), action: 'schedule_updated', detail: s.name, at: now });
+    });
+    const counts = await serverCounts(db, [id]);
+    res.json({ schedule: scheduleToApi(await getSchedule(db, id), { serverCount: counts.get(id) ?? 0, now }) });
+  });
+
+  // Deleting a schedule never deletes snapshots: they stay, with their protection, and are no
+  // longer pruned automatically. The answer says so in words the screen can show.
+  r.delete('/:id', async (req, res) => {
+    const id = parseId(req.params.id, 'id');
+    const s = await getSchedule(db, id);
+    const now = await clock.now(db);
+    const kept = await db.selectFrom('ss_snapshots').select((eb) => eb.fn.countAll<number>().as('n')).where('schedule_id', '=', id).executeTakeFirst();
+    const n = Number(kept?.n ?? 0);
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('ss_assignments').where('schedule_id', '=', id).execute();
+      await trx.deleteFrom('ss_schedules').where('id', '=', id).execute();
+      await recordEvent(trx, { scheduleId: id, actor: actorOf(req), action: 'schedule_deleted', detail: `${s.name}; ${n} snapshot(s) kept`, at: now });
+    });
+    res.json({
+      deleted: true,
+      snapshotsKept: n,
+      message: n === 0
+        ? `Schedule "${s.name}" was deleted. It had no snapshots.`
+        : `Schedule "${s.name}" was deleted. Its ${n} snapshot(s) stay in the list and at the provider, with their protection unchanged; they will no longer be deleted automatically.`,
+    });
+  });
+
+  r.get('/:id/retention-preview', async (req, res) => {
+    const id = parseId(req.params.id, 'id');
+    const q = parseOr400(z.object({ serverId: z.string().regex(/^[1-9]\d{0,14}$/).transform(Number).optional() }).strict(), req.query);
+    const s = await getSchedule(db, id);
+    const now = await clock.now(db);
+    let serverIds: number[];
+    if (q.serverId !== undefined) serverIds = [q.serverId];
+    else {
+      const a = await db.selectFrom('ss_assignments').select('server_id').where('schedule_id', '=', id).orderBy('server_id').limit(100).execute();
+      serverIds = a.map((x) => Number(x.server_id));
+    }
+    const servers = [];
+    for (const serverId of serverIds) {
+      const { decisions, rows } = await previewRetention(db, now, serverId, s);
+      const byId = new Map(rows.map((r) => [Number(r.id), r]));
+      servers.push({
+        serverId,
+        decisions: decisions.map((d) => ({ ...d, name: byId.get(d.id)?.name ?? null, status: byId.get(d.id)?.status ?? null, createdAt: byId.get(d.id)?.created_at.toISOString() ?? null })),
+      });
+    }
+    res.json({ scheduleId: id, retentionSummary: describeRetention({ keepLast: s.keep_last, keepHourly: s.keep_hourly, keepDaily: s.keep_daily, keepWeekly: s.keep_weekly, keepMonthly: s.keep_monthly, keepYearly: s.keep_yearly, maxAgeDays: s.max_age_days, minKeep: s.min_keep }), servers });
+  });
+
+  return r;
+}

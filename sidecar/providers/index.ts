@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { Clock, DB } from '../db.js';
+import type { Logger } from '../log.js';
+import { createSandboxProvider, sandboxConfigSchema, type SandboxConfig } from './sandbox.js';
+import type { Provider, ProviderConfig } from './types.js';
+
+/**
+ * The registry: provider `type` → its config schema and factory. The providers file maps the
+ * host's provider slugs (`vultr-v2`, `awsec2`, `digital-ocean`, or a custom slug) to a type.
+ */
+interface Entry {
+  schema: z.ZodType;
+  create: (slug: string, config: never, ctx: RegistryContext) => Provider;
+}
+
+export interface RegistryContext {
+  log: Logger;
+  db: DB;
+  clock: Clock;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const registry: Record<string, Entry> = {
+  sandbox: { schema: sandboxConfigSchema, create: (slug, config: SandboxConfig, ctx) => createSandboxProvider(slug, config, ctx) },
+};
+
+export const KNOWN_PROVIDER_TYPES: string[] = ['sandbox', 'vultr', 'awsec2', 'hetzner', 'digitalocean', 'linode', 'openstack'];
+
+export function providerConfigSchemaFor(type: string): z.ZodType {
+  const entry = registry[type];
+  if (!entry) throw new Error(`Provider type "${type}" is not available in this build.`);
+  return entry.schema;
+}
+
+export function createProviders(configs: Readonly<Record<string, ProviderConfig>>, ctx: RegistryContext): Map<string, Provider> {
+  const out = new Map<string, Provider>();
+  for (const [slug, config] of Object.entries(configs)) {
+    const entry = registry[config.type];
+    if (!entry) throw new Error(`Provider type "${config.type}" is not available in this build.`);
+    out.set(slug, entry.create(slug, config as never, { ...ctx, log: ctx.log.child({ provider: slug }) }));
+  }
+  return out;
+}

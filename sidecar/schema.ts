@@ -1,0 +1,126 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Table types as our code names them (the prefix plugin in db.ts adds the WordPress prefix). */
+
+type Id = Generated<number>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface SchedulesTable {
+  id: Id;
+  name: string;
+  interval_minutes: number | null;
+  cron: string | null;
+  timezone: string;
+  keep_last: number | null;
+  keep_hourly: number | null;
+  keep_daily: number | null;
+  keep_weekly: number | null;
+  keep_monthly: number | null;
+  keep_yearly: number | null;
+  max_age_days: number | null;
+  min_keep: number;
+  enabled: number;
+  no_reboot: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssignmentsTable {
+  id: Id;
+  server_id: number;
+  schedule_id: number;
+  /** The next slot this assignment owes a snapshot for. The dispatch claim reads this index. */
+  next_slot_at: Timestamp;
+  /** A sentence when the server cannot be snapshotted (gone from the panel, no provider). */
+  problem: string | null;
+  created_at: Timestamp;
+}
+
+export type SnapshotStatus =
+  | 'requested' | 'creating' | 'available' | 'failed'
+  | 'deleting' | 'deleted' | 'delete_failed' | 'superseded';
+export type SnapshotOrigin = 'scheduled' | 'manual' | 'panel';
+
+export interface SnapshotsTable {
+  id: Id;
+  server_id: number;
+  schedule_id: number | null;
+  /** The schedule slot this snapshot belongs to; unique with (server_id, schedule_id). */
+  slot_at: Timestamp | null;
+  origin: SnapshotOrigin;
+  status: SnapshotStatus;
+  provider: string | null;
+  provider_type: string | null;
+  provider_snapshot_id: string | null;
+  /** Provider-side reference needed to follow a creation (DigitalOcean action id). */
+  pending_ref: string | null;
+  name: string;
+  server_name: string | null;
+  instance_id: string | null;
+  size_bytes: number | null;
+  keep_forever: number;
+  delete_not_before: Timestamp | null;
+  note: string | null;
+  last_error: string | null;
+  attempts: number;
+  /** When the engine owes this row work (create, poll, delete); null when at rest. Also the lease expiry. */
+  next_attempt_at: Timestamp | null;
+  /** Claim token of the sidecar holding the lease; only it may finish the work. */
+  lease_owner: string | null;
+  requested_by: string;
+  created_at: Timestamp;
+  available_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface EventsTable {
+  id: Id;
+  snapshot_id: number | null;
+  schedule_id: number | null;
+  server_id: number | null;
+  actor: string;
+  action: string;
+  detail: string | null;
+  at: Timestamp;
+}
+
+export interface NoncesTable {
+  nonce: string;
+  expires_at: Timestamp;
+}
+
+export interface SandboxSnapshotsTable {
+  id: Id;
+  provider: string;
+  instance_id: string;
+  name: string;
+  state: 'pending' | 'available' | 'failed';
+  ready_at: Timestamp;
+  size_bytes: number;
+  created_at: Timestamp;
+}
+
+export interface PostsTable {
+  ID: number;
+  post_type: string;
+  post_status: string;
+  post_title: string;
+}
+
+export interface PostmetaTable {
+  meta_id: number;
+  post_id: number;
+  meta_key: string;
+  meta_value: string | null;
+}
+
+export interface Database {
+  ss_schedules: SchedulesTable;
+  ss_assignments: AssignmentsTable;
+  ss_snapshots: SnapshotsTable;
+  ss_events: EventsTable;
+  ss_nonces: NoncesTable;
+  ss_sandbox_snapshots: SandboxSnapshotsTable;
+  posts: PostsTable;
+  postmeta: PostmetaTable;
+}

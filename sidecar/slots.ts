@@ -1,0 +1,119 @@
+import { CronExpressionParser } from 'cron-parser';
+import { DateTime, IANAZone } from 'luxon';
+
+/**
+ * When a schedule owes a snapshot ("slots").
+ *
+ * - Every N minutes: slots are multiples of N minutes since the Unix epoch. Real elapsed time,
+ *   so clock changes cannot double or skip one; the timezone does not move them.
+ * - Cron: evaluated on the *wall clock* of the schedule's timezone. We run cron-parser in UTC
+ *   over "wall time written as UTC" and convert each wall time to a real instant with luxon.
+ *   Each wall time happens once: a time that does not exist (spring forward, 02:30) moves to
+ *   the first instant after the gap (03:30), and a time that happens twice (autumn, 01:30)
+ *   runs the first time only. So a daily schedule gives exactly one snapshot per day on DST days.
+ */
+export interface Timing {
+  intervalMinutes: number | null;
+  cron: string | null;
+  timezone: string;
+}
+
+const MINUTE = 60_000;
+const MAX_STEPS = 1000;
+
+export function isValidTimezone(tz: string): boolean {
+  return IANAZone.isValidZone(tz);
+}
+
+/** Returns a sentence saying what is wrong with a cron expression, or null when it is fine. */
+export function cronProblem(expr: string): string | null {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) return 'Use five fields: minute hour day-of-month month day-of-week (e.g. "0 3 * * *").';
+  try {
+    const it = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: new Date(0), strict: false });
+    it.next();
+    return null;
+  } catch (e) {
+    return `Not a valid cron expression: ${(e as Error).message}`.slice(0, 300);
+  }
+}
+
+/** Wall-clock time in `tz` of an instant, written as if it were UTC. */
+function toWall(instant: Date, tz: string): Date {
+  const local = DateTime.fromJSDate(instant, { zone: tz });
+  return new Date(Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second, local.millisecond));
+}
+
+/** The first real instant at which the wall clock in `tz` shows `wall`. */
+function fromWall(wall: Date, tz: string): Date {
+  const fields = {
+    year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate(),
+    hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), second: wall.getUTCSeconds(), millisecond: wall.getUTCMilliseconds(),
+  };
+  let dt = DateTime.fromObject(fields, { zone: tz });
+  // Ambiguous wall time (autumn): luxon may pick either offset; take the earlier instant.
+  const other = DateTime.fromObject(fields, { zone: tz }).minus({ hours: 1 });
+  if (other.hour === dt.hour && other.minute === dt.minute && other.day === dt.day && other.toMillis() < dt.toMillis()) {
+    dt = other;
+  }
+  return dt.toJSDate();
+}
+
+function cronIterator(expr: string, wallStart: Date) {
+  return CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: wallStart });
+}
+
+/** The first slot strictly after `instant`. */
+export function nextSlotAfter(t: Timing, instant: Date): Date {
+  if (t.intervalMinutes) {
+    const step = t.intervalMinutes * MINUTE;
+    return new Date(Math.floor(instant.getTime() / step) * step + step);
+  }
+  if (!t.cron) throw new Error('A schedule needs intervalMinutes or cron.');
+  const it = cronIterator(t.cron, toWall(instant, t.timezone));
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const wall = it.next().toDate();
+    const real = fromWall(wall, t.timezone);
+    if (real.getTime() > instant.getTime()) return real;
+  }
+  throw new Error(`No run found for "${t.cron}" after ${instant.toISOString()}.`);
+}
+
+/** The latest slot at or before `instant` (what a catch-up snapshot belongs to). */
+export function latestSlotAtOrBefore(t: Timing, instant: Date): Date {
+  if (t.intervalMinutes) {
+    const step = t.intervalMinutes * MINUTE;
+    return new Date(Math.floor(instant.getTime() / step) * step);
+  }
+  if (!t.cron) throw new Error('A schedule needs intervalMinutes or cron.');
+  const it = cronIterator(t.cron, new Date(toWall(instant, t.timezone).getTime() + 1));
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const wall = it.prev().toDate();
+    const real = fromWall(wall, t.timezone);
+    // A wall time in a spring-forward gap maps after the gap and may lie after `instant`.
+    if (real.getTime() <= instant.getTime()) return real;
+  }
+  throw new Error(`No run found for "${t.cron}" before ${instant.toISOString()}.`);
+}
+
+/** The next `count` runs after `from`, for previews. */
+export function nextRuns(t: Timing, from: Date, count: number): Date[] {
+  const out: Date[] = [];
+  let cursor = from;
+  for (let i = 0; i < count; i++) {
+    cursor = nextSlotAfter(t, cursor);
+    out.push(cursor);
+  }
+  return out;
+}
+
+/** "every 60 minutes", "cron 0 3 * * * (Europe/Berlin)" — for screens and logs. */
+export function describeTiming(t: Timing): string {
+  if (t.intervalMinutes) {
+    const n = t.intervalMinutes;
+    if (n % 1440 === 0) return n === 1440 ? 'Every day' : `Every ${n / 1440} days`;
+    if (n % 60 === 0) return n === 60 ? 'Every hour' : `Every ${n / 60} hours`;
+    return n === 1 ? 'Every minute' : `Every ${n} minutes`;
+  }
+  return `Cron "${t.cron ?? ''}" (${t.timezone})`;
+}
