@@ -21,6 +21,8 @@ export async function migrateToLatest(db: DB, prefix: string): Promise<string[]>
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
+    // No migration ran (e.g. the database is unreachable): keep the driver's error and its code.
+    if (!failed) throw error;
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -174,6 +174,7 @@ export class Engine extends EventEmitter {
       this.deps.log.error({ err: (e as Error).message }, 'could not release leases; they expire on their own');
     }
     this.#running = false;
+    this.#stopping = false; // stopped, not stopping: a later start() or a test's tick() works again
     this.deps.log.info({ released }, 'engine stopped');
     return { released };
   }
