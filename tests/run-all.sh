@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `npm test`: every suite against real parts — the sidecar suite (vitest, real MariaDB, fake
+# provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress) and the
+# browser suite (Chromium driving wp-admin with the real sidecar). One private MariaDB serves
+# them all unless SS_TEST_MYSQL_URL names another. Ends with one line: "Total: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work="$root/.tmp/test-run"
+rm -rf "$work"; mkdir -p "$work"
+
+started_db=""
+if [ -z "${SS_TEST_MYSQL_URL:-}" ]; then
+  port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  SS_TEST_MYSQL_URL=$(scripts/mariadb.sh "$work/mariadb" "$port") || { echo "Could not start MariaDB"; exit 1; }
+  started_db="$work/mariadb/mariadbd.pid"
+fi
+export SS_TEST_MYSQL_URL
+cleanup() { [ -n "$started_db" ] && [ -f "$started_db" ] && kill "$(cat "$started_db")" 2>/dev/null; }
+trap cleanup EXIT
+
+passed=0; failed=0; status=0
+add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+echo "== Sidecar suite (vitest) =="
+npx vitest run --reporter=default --reporter=json --outputFile="$work/vitest.json"
+rc=$?; [ $rc -ne 0 ] && status=1
+if [ -f "$work/vitest.json" ]; then
+  read -r p f < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites||0))' "$work/vitest.json")
+  add_counts "$p" "$f"
+else
+  add_counts 0 1
+fi
+
+if [ -x tests/php/run.sh ]; then
+  echo "== WordPress plugin suite (PHPUnit) =="
+  tests/php/run.sh | tee "$work/phpunit.txt"
+  rc=${PIPESTATUS[0]}; [ $rc -ne 0 ] && status=1
+  read -r p f < <(node -e '
+    const t=require("fs").readFileSync(process.argv[1],"utf8");
+    let m=t.match(/OK \((\d+) tests?/); if(m){console.log(m[1],0);process.exit(0)}
+    m=t.match(/Tests: (\d+), Assertions: \d+(?:, Errors: (\d+))?(?:, Failures: (\d+))?/);
+    if(m){const bad=(+m[2]||0)+(+m[3]||0);console.log(m[1]-bad,bad||1);process.exit(0)}
+    console.log(0,1)' "$work/phpunit.txt")
+  add_counts "$p" "$f"
+fi
+
+if [ -x tests/e2e/run.sh ]; then
+  echo "== Browser suite (Chromium + WordPress + sidecar) =="
+  tests/e2e/run.sh | tee "$work/e2e.txt"
+  rc=${PIPESTATUS[0]}; [ $rc -ne 0 ] && status=1
+  read -r p f < <(node -e '
+    const t=require("fs").readFileSync(process.argv[1],"utf8");
+    const m=[...t.matchAll(/Tests\s+(?:(\d+) failed \| )?(\d+) passed/g)].pop();
+    if(m){console.log(+m[2], +(m[1]||0))}else{console.log(0,1)}' "$work/e2e.txt" 2>/dev/null || echo "0 1")
+  add_counts "$p" "$f"
+fi
+
+[ "$failed" -gt 0 ] && status=1
+echo "Total: $passed passed, $failed failed"
+exit $status
