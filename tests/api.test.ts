@@ -378,3 +378,16 @@ describe('the HTTP layer itself', () => {
     expect(res.body.items[0].capabilities).toMatchObject({ create: true, delete: true });
   });
 });
+
+describe('panel snapshots recorded twice', () => {
+  test('when the host fires its hook twice for one snapshot, then the list holds it once', async () => {
+    const hostId = await api(sc, 'post', '/api/v1/sandbox/snapshots', { serverId });
+    const first = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId, providerSnapshotId: hostId.body.providerSnapshotId });
+    const second = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId, providerSnapshotId: hostId.body.providerSnapshotId });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body.snapshot.id).toBe(first.body.snapshot.id);
+    const list = await api(sc, 'get', `/api/v1/snapshots?origin=panel&serverId=${serverId}`);
+    expect(list.body.items.filter((s: { providerSnapshotId: string }) => s.providerSnapshotId === hostId.body.providerSnapshotId)).toHaveLength(1);
+  });
+});

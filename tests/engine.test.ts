@@ -162,3 +162,63 @@ describe('crash recovery', () => {
   });
 });
 
+
+describe('retention through the engine', () => {
+  test('when a schedule keeps failing, then its last good snapshot survives every later run', async () => {
+    const clock = databaseClock();
+    const sc = await sidecarFor(t, { clock, providers: { flaky: { type: 'sandbox', latencyMs: 0 } }, limits: { createAttempts: 1 } });
+    try {
+      const db = t.handle.db;
+      const server = await addServer(t, { title: 'flaky', provider: 'flaky', instanceId: 'i-flaky' });
+      const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Flaky', intervalMinutes: 1, retention: { keepLast: 1, maxAgeDays: 1 } });
+      await api(sc, 'put', `/api/v1/servers/${server}/schedules`, { scheduleIds: [s.body.schedule.id] });
+      advance(clock, 60_000);
+      await runUntilIdle(sc);
+      const good = await snapshotsOf(server);
+      expect(good.map((r) => r.status)).toEqual(['available']);
+      // From now on every create fails at the provider.
+      await sc.stop(0);
+      const failing = await sidecarFor(t, { clock, providers: { flaky: { type: 'sandbox', latencyMs: 0, failCreate: ['i-flaky'] } }, limits: { createAttempts: 1 } });
+      try {
+        for (let i = 0; i < 3; i++) { advance(clock, 60_000); await runUntilIdle(failing); }
+        advance(clock, 3 * 86_400_000); // far past maxAgeDays: the age sweep runs on this tick
+        await runUntilIdle(failing);
+        const rows = await snapshotsOf(server);
+        expect(rows.filter((r) => r.status === 'available').map((r) => r.id)).toEqual([good[0]!.id]);
+        expect(rows.filter((r) => r.status === 'failed').length).toBeGreaterThanOrEqual(3);
+        expect(rows.find((r) => r.status === 'failed')!.last_error).toMatch(/refused to snapshot/);
+        const preview = await api(failing, 'get', `/api/v1/schedules/${s.body.schedule.id}/retention-preview?serverId=${server}`);
+        const kept = preview.body.servers[0].decisions.find((d: { id: number }) => d.id === good[0]!.id);
+        expect(kept.action).toBe('keep');
+        expect(kept.reasons.join(' ')).toMatch(/minKeep/);
+      } finally {
+        await failing.stop(0);
+      }
+    } finally {
+      await sc.stop(0).catch(() => {});
+    }
+  });
+
+  test('when maxAgeDays passes with no new runs, then the sweep deletes the old ones but keeps the newest', async () => {
+    const clock = databaseClock();
+    const sc = await sidecarFor(t, { clock, providers: { aging: { type: 'sandbox', latencyMs: 0 } } });
+    try {
+      const server = await addServer(t, { title: 'aging', provider: 'aging' });
+      const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Aging', intervalMinutes: 60, retention: { maxAgeDays: 2 } });
+      await api(sc, 'put', `/api/v1/servers/${server}/schedules`, { scheduleIds: [s.body.schedule.id] });
+      for (let i = 0; i < 3; i++) { advance(clock, 3600_000); await runUntilIdle(sc); }
+      expect((await snapshotsOf(server)).filter((r) => r.status === 'available')).toHaveLength(3);
+      await api(sc, 'put', `/api/v1/schedules/${s.body.schedule.id}`, { name: 'Aging', intervalMinutes: 60, enabled: false, retention: { maxAgeDays: 2 } });
+      advance(clock, 5 * 86_400_000);
+      await runUntilIdle(sc);
+      const left = await snapshotsOf(server);
+      expect(left).toHaveLength(1);
+      expect(left[0]!.status).toBe('available');
+      const events = await t.handle.db.selectFrom('ss_events').select(['detail']).where('server_id', '=', server).where('action', '=', 'retention_delete').execute();
+      expect(events).toHaveLength(2);
+      expect(events[0]!.detail).toMatch(/older than 2 days/);
+    } finally {
+      await sc.stop(0);
+    }
+  });
+});

@@ -3,6 +3,7 @@ import type { Clock, DB } from '../db.js';
 import type { Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
+import { applyRetention } from './apply-retention.js';
 import { claimWork, releaseLeases } from './claim.js';
 import { dispatchDue } from './dispatch.js';
 import { processRow, type WorkLimits } from './work.js';
@@ -26,6 +27,7 @@ export interface EngineDeps {
   concurrency?: number;
   dispatchBatch?: number;
   limits?: Partial<WorkLimits>;
+  retentionSweepMs?: number;
 }
 
 export interface EngineStats {
@@ -102,7 +104,9 @@ export class Engine extends EventEmitter {
         if (r.claimed < batch) break;
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
+      await this.#sweepAgedRetention(now);
       claimed = await this.#claimAndRun();
+      this.#progress(dispatched, claimed);
       this.stats.lastError = null;
     } catch (e) {
       this.stats.lastError = (e as Error).message;
@@ -114,6 +118,42 @@ export class Engine extends EventEmitter {
     this.stats.lastTickAt = new Date();
     this.emit('tick', { dispatched, claimed });
     return { dispatched, claimed };
+  }
+
+  #lastSweep = 0;
+  #lastProgress = 0;
+  #sinceProgress = { dispatched: 0, claimed: 0 };
+
+  /**
+   * maxAgeDays must bite even when no new snapshot arrives (a disabled or failing schedule):
+   * every few minutes, re-apply retention where an available scheduled snapshot is past its
+   * schedule's age limit. Idempotent, so several sidecars doing it at once is harmless.
+   */
+  async #sweepAgedRetention(now: Date) {
+    const every = this.deps.retentionSweepMs ?? 5 * 60_000;
+    if (now.getTime() - this.#lastSweep < every) return;
+    this.#lastSweep = now.getTime();
+    const schedules = await this.deps.db.selectFrom('ss_schedules').select(['id', 'max_age_days']).where('max_age_days', 'is not', null).execute();
+    for (const s of schedules) {
+      const cutoff = new Date(now.getTime() - Number(s.max_age_days) * 86_400_000);
+      const pairs = await this.deps.db.selectFrom('ss_snapshots').select('server_id').distinct()
+        .where('schedule_id', '=', Number(s.id)).where('status', '=', 'available').where('origin', '=', 'scheduled')
+        .where('created_at', '<', cutoff).limit(1000).execute();
+      for (const p of pairs) await applyRetention(this.deps.db, now, Number(p.server_id), Number(s.id));
+    }
+  }
+
+  /** A progress line for long runs (a burst of due slots): at most one every 5 s while busy. */
+  #progress(dispatched: number, claimed: number) {
+    this.#sinceProgress.dispatched += dispatched;
+    this.#sinceProgress.claimed += claimed;
+    const now = Date.now();
+    if (now - this.#lastProgress < 5000) return;
+    if (this.#sinceProgress.dispatched + this.#sinceProgress.claimed > 0 || this.#inFlight.size > 0) {
+      this.deps.log.info({ ...this.#sinceProgress, inFlight: this.#inFlight.size, outcomes: this.stats.outcomes }, 'progress');
+    }
+    this.#lastProgress = now;
+    this.#sinceProgress = { dispatched: 0, claimed: 0 };
   }
 
   async #claimAndRun(): Promise<number> {

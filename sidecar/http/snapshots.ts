@@ -151,6 +151,14 @@ export function snapshotsRouter(ctx: AppContext): Router {
     if (!server) throw notFound(`Server ${body.serverId}`);
     const provider = server.provider ? ctx.providers.get(server.provider) : undefined;
     if (!provider) throw conflict(serverProblem(body.serverId, server, new Set(ctx.providers.keys())) ?? 'This server has no configured provider.');
+    // The host may fire its hook twice for one snapshot: record it once.
+    const existing = await db.selectFrom('ss_snapshots').selectAll().where('server_id', '=', body.serverId).where('origin', '=', 'panel')
+      .where((eb) => eb.or([eb('provider_snapshot_id', '=', body.providerSnapshotId), eb('pending_ref', '=', body.providerSnapshotId)])).executeTakeFirst();
+    if (existing) {
+      const [snapshot] = await enrich([existing]);
+      res.status(200).json({ snapshot, alreadyRecorded: true });
+      return;
+    }
     const now = await clock.now(db);
     const actor = actorOf(req);
     // DigitalOcean's backup tab stores an action id, not a snapshot id: keep it as the pending
