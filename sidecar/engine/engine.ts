@@ -86,7 +86,30 @@ export class Engine extends EventEmitter {
     if (!this.running) return;
     const again = this.#wakeRequested;
     this.#wakeRequested = false;
-    this.#schedule(again ? 0 : this.deps.tickMs);
+    // Full: finishing work calls wake(), so there is no point polling for more until then.
+    const full = this.#inFlight.size >= (this.deps.concurrency ?? 16);
+    this.#schedule(again ? 0 : full ? this.deps.tickMs : await this.#msUntilNextDue());
+  }
+
+  /**
+   * Sleep until the next slot or piece of work is due, but never longer than tickMs: a
+   * snapshot due at 03:00:00.000 is dispatched within milliseconds, not up to a tick late.
+   * Both MINs read the first entry of an index (due_idx, work_idx).
+   */
+  async #msUntilNextDue(): Promise<number> {
+    const { db, clock, tickMs } = this.deps;
+    try {
+      const [a, w] = await Promise.all([
+        db.selectFrom('ss_assignments').select((eb) => eb.fn.min('next_slot_at').as('at')).executeTakeFirst(),
+        db.selectFrom('ss_snapshots').select((eb) => eb.fn.min('next_attempt_at').as('at')).executeTakeFirst(),
+      ]);
+      const times = [a?.at, w?.at].filter((x): x is Date => x instanceof Date).map((d) => d.getTime());
+      if (times.length === 0) return tickMs;
+      const now = (await clock.now(db)).getTime();
+      return Math.max(0, Math.min(tickMs, Math.min(...times) - now + 5));
+    } catch {
+      return tickMs;
+    }
   }
 
   /** One round of dispatch + claim. Public so tests can drive the engine step by step. */
