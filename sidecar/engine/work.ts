@@ -171,7 +171,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
           await event('adopted', `Found snapshot ${found.providerSnapshotId} from an interrupted attempt`);
           if (found.state === 'available') return await settleAvailable(found);
           if (found.state === 'failed') return await fail(found.reason ?? `${provider!.displayName} reported the snapshot as failed.`);
-          await finish({ status: 'creating', provider_snapshot_id: found.providerSnapshotId, next_attempt_at: await later(limits.pollBaseMs), attempts: 0, last_error: null });
+          await finish({ status: 'creating', provider_snapshot_id: found.providerSnapshotId || null, next_attempt_at: await later(limits.pollBaseMs), attempts: 0, last_error: null });
           return;
         }
       }
@@ -192,7 +192,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
       }
       if (result.state === 'failed') return await fail(`${provider!.displayName} reported the snapshot as failed right away.`);
       if (await finish({
-        status: 'creating', provider_snapshot_id: result.providerSnapshotId, pending_ref: result.pendingRef ?? null,
+        status: 'creating', provider_snapshot_id: result.providerSnapshotId || null, pending_ref: result.pendingRef ?? null,
         size_bytes: result.sizeBytes ?? null, next_attempt_at: await later(limits.pollBaseMs), attempts: 0, last_error: null,
       })) {
         await event('creating', result.providerSnapshotId ? `Provider id ${result.providerSnapshotId}` : 'Accepted by the provider');
@@ -206,7 +206,12 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
 
   async function doPoll() {
     try {
-      const snap = await provider!.status(server, { providerSnapshotId: row.provider_snapshot_id, pendingRef: row.pending_ref, marker });
+      // A panel snapshot arrives with the host's id (DigitalOcean: an action id); the adapter
+      // resolves it to the real snapshot until we know its id, then we follow it as usual.
+      const resolvePanel = row.origin === 'panel' && !row.provider_snapshot_id && row.pending_ref && provider!.resolvePanelSnapshotId;
+      const snap = resolvePanel
+        ? await provider!.resolvePanelSnapshotId!(server, row.pending_ref!)
+        : await provider!.status(server, { providerSnapshotId: row.provider_snapshot_id, pendingRef: row.pending_ref, marker });
       if (snap.state === 'available') return await settleAvailable(snap);
       if (snap.state === 'failed') return await fail(snap.reason ?? `${provider!.displayName} reported the snapshot as failed.`);
       if (snap.state === 'gone') return await fail(`${provider!.displayName} no longer has this snapshot (it was removed outside the panel).`);

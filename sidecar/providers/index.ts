@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
+import { awsec2ConfigSchema, createAwsec2Provider } from './awsec2.js';
+import { createDigitaloceanProvider, digitaloceanConfigSchema } from './digitalocean.js';
+import { createHetznerProvider, hetznerConfigSchema } from './hetzner.js';
+import { createLinodeProvider, linodeConfigSchema } from './linode.js';
+import { createOpenstackProvider, openstackConfigSchema } from './openstack.js';
+import { createVultrProvider, vultrConfigSchema } from './vultr.js';
 import { createSandboxProvider, sandboxConfigSchema, type SandboxConfig } from './sandbox.js';
 import type { Provider, ProviderConfig } from './types.js';
 
@@ -22,6 +28,12 @@ export interface RegistryContext {
 
 const registry: Record<string, Entry> = {
   sandbox: { schema: sandboxConfigSchema, create: (slug, config: SandboxConfig, ctx) => createSandboxProvider(slug, config, ctx) },
+  vultr: { schema: vultrConfigSchema, create: (slug, config, ctx) => createVultrProvider(slug, config, ctx) },
+  awsec2: { schema: awsec2ConfigSchema, create: (slug, config, ctx) => createAwsec2Provider(slug, config, ctx) },
+  hetzner: { schema: hetznerConfigSchema, create: (slug, config, ctx) => createHetznerProvider(slug, config, ctx) },
+  digitalocean: { schema: digitaloceanConfigSchema, create: (slug, config, ctx) => createDigitaloceanProvider(slug, config, ctx) },
+  linode: { schema: linodeConfigSchema, create: (slug, config, ctx) => createLinodeProvider(slug, config, ctx) },
+  openstack: { schema: openstackConfigSchema, create: (slug, config, ctx) => createOpenstackProvider(slug, config, ctx) },
 };
 
 export const KNOWN_PROVIDER_TYPES: string[] = ['sandbox', 'vultr', 'awsec2', 'hetzner', 'digitalocean', 'linode', 'openstack'];

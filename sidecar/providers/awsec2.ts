@@ -1,0 +1,428 @@
+/**
+ * AWS EC2 adapter: a server snapshot is an AMI made with CreateImage.
+ *
+ * Uses the official SDK (it signs with SigV4 and parses the Query API's XML), not http.ts.
+ * The SDK's own retries are switched off (`maxAttempts: 1`) because they sleep on a real
+ * timer the tests cannot control and know nothing of our backoff budget; this file retries
+ * throttling and transient failures itself with capped exponential backoff and jitter, via
+ * `ctx.sleep`, and hands anything still failing to the engine as a ProviderError.
+ *
+ * Marking: the AMI's Name is the marker name (unique per account and region, which is what
+ * makes a retried CreateImage safe: the second call fails `InvalidAMIName.Duplicate` and we
+ * adopt the first image), and the AMI and its EBS snapshots carry the tags below.
+ *
+ * Credentials go only into the SDK's static credential provider. Nothing here logs the
+ * config, and errors are rebuilt as our own sentences: the SDK error object (which holds the
+ * raw response) is never attached as a cause.
+ */
+import { z } from 'zod';
+import {
+  EC2Client,
+  CreateImageCommand,
+  DescribeImagesCommand,
+  DeregisterImageCommand,
+  DeleteSnapshotCommand,
+  type Image,
+  type Filter,
+} from '@aws-sdk/client-ec2';
+import type { ProviderContext } from './context.js';
+import {
+  ProviderError,
+  type CreateResult,
+  type Provider,
+  type ProviderCapabilities,
+  type ProviderSnapshot,
+  type ServerRef,
+  type SnapshotMarker,
+} from './types.js';
+
+export const awsec2ConfigSchema = z.object({
+  type: z.literal('awsec2'),
+  accessKeyId: z.string().min(1, 'accessKeyId is required'),
+  secretAccessKey: z.string().min(1, 'secretAccessKey is required'),
+  sessionToken: z.string().min(1).optional(),
+  region: z.string().regex(/^[a-z0-9-]+$/, 'region must look like us-east-1'),
+  /** Replaces `https://ec2.{region}.amazonaws.com` (private clouds, tests). */
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Attempts per API call, first try included, before the engine's own backoff takes over. */
+  maxAttempts: z.number().int().min(1).max(10).default(4),
+  /** First backoff step and cap for throttling / transient retries inside one call. */
+  backoffBaseMs: z.number().int().min(1).default(1_000),
+  backoffCapMs: z.number().int().min(1).default(20_000),
+  /** Whole request timeout (connect + response). */
+  requestTimeoutMs: z.number().int().min(50).default(30_000),
+}).strict();
+
+export type Awsec2Config = z.input<typeof awsec2ConfigSchema>;
+
+/** Tag keys we put on every AMI and EBS snapshot we create. */
+export const AWS_TAG_SNAPSHOT_ID = 'ss:snapshot-id';
+export const AWS_TAG_MANAGED_BY = 'ss:managed-by';
+export const AWS_MANAGED_BY = 'scheduled-snapshots';
+
+const CAPABILITIES: ProviderCapabilities = {
+  create: true,
+  delete: true,
+  labels: true,
+  slotsPerServer: null,
+  notes: [
+    'AWS snapshots are AMIs: deleting one deregisters the image and deletes its EBS snapshots.',
+    'By default the instance is not rebooted while the image is made, so open files may be caught mid-write.',
+  ],
+};
+
+/** AMI names: 3–128 characters of letters, digits and ()[] ./-'@_ (CreateImage's rule). */
+export function amiName(marker: SnapshotMarker): string {
+  const cleaned = marker.name.replace(/[^A-Za-z0-9()[\] ./'@_-]/g, '-').slice(0, 128);
+  return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
+}
+
+/** The SDK error fields we read; everything else on it (the raw response) we leave alone. */
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  Code?: string;
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $response?: unknown;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+]);
+
+const THROTTLING_CODES = new Set([
+  'RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException',
+]);
+const TRANSIENT_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+const PARAMETER_CODES = new Set([
+  'UnknownParameter', 'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterCombination',
+]);
+const GONE_AMI_CODES = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable']);
+
+function errorCode(err: unknown): string {
+  const e = (err ?? {}) as AwsErrorShape;
+  return String(e.Code ?? e.name ?? e.code ?? 'Unknown');
+}
+
+/** Short, single-line text of an AWS message, with anything credential-like removed. */
+function cleanMessage(msg: unknown, secrets: string[]): string {
+  let text = String(msg ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
+  return text;
+}
+
+export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
+  const config = awsec2ConfigSchema.parse(input);
+  const log = ctx.log.child({ provider: slug, type: 'awsec2' });
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
+
+  const client = new EC2Client({
+    region: config.region,
+    ...(config.apiUrl ? { endpoint: config.apiUrl.replace(/\/+$/, '') } : {}),
+    credentials: {
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
+    },
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: config.requestTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  });
+
+  function backoffMs(attempt: number): number {
+    const step = Math.min(config.backoffCapMs, config.backoffBaseMs * 2 ** attempt);
+    // "Equal jitter": never less than half the step, so a throttled account really slows down.
+    return Math.round(step / 2 + Math.random() * (step / 2));
+  }
+
+  /** Turns an SDK / network error into our ProviderError with a plain sentence. */
+  function toProviderError(err: unknown, action: string, retryAfterMs: number | null): ProviderError {
+    if (err instanceof ProviderError) return err;
+    const e = (err ?? {}) as AwsErrorShape;
+    const code = errorCode(err);
+    const status = e.$metadata?.httpStatusCode ?? null;
+    const opts = { status };
+    if (THROTTLING_CODES.has(code)) {
+      return new ProviderError('rate_limited', `AWS is throttling requests for this account (${code}); the request will be tried again later.`, { ...opts, retryAfterMs });
+    }
+    if (code === 'AuthFailure' || code === 'InvalidClientTokenId' || code === 'SignatureDoesNotMatch' || code === 'MissingAuthenticationToken') {
+      return new ProviderError('auth', `AWS did not accept the access key for provider "${slug}": check accessKeyId and secretAccessKey in the providers file.`, opts);
+    }
+    if (code === 'RequestExpired' || code === 'ExpiredToken') {
+      return new ProviderError('auth', `AWS says the credentials for provider "${slug}" have expired: renew the sessionToken (or use a long-lived access key) in the providers file.`, opts);
+    }
+    if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
+      return new ProviderError('permission', `The AWS access key for provider "${slug}" is not allowed to call ec2:${action}: add that permission to its IAM policy and try again.`, opts);
+    }
+    if (code === 'OptInRequired' || code === 'PendingVerification') {
+      return new ProviderError('not_enabled', `The AWS account for provider "${slug}" cannot use EC2 in ${config.region} yet (${code}): finish the account's sign-up or opt-in for this region.`, opts);
+    }
+    if (code === 'InvalidInstanceID.NotFound' || code === 'InvalidInstanceID.Malformed') {
+      return new ProviderError('not_found', `AWS has no EC2 instance with that id in ${config.region}: check the server's instance id and region.`, opts);
+    }
+    if (code === 'IncorrectInstanceState' || code === 'ConcurrentSnapshotLimitExceeded' || code === 'SnapshotCreationPerVolumeRateExceeded') {
+      return new ProviderError('busy', `AWS cannot snapshot the instance right now (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
+    }
+    if (TRANSIENT_CODES.has(code) || (status !== null && status >= 500)) {
+      return new ProviderError('transient', `AWS had a temporary problem answering ${action} (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
+    }
+    if (NETWORK_CODES.has(String(e.code ?? '')) || code === 'TimeoutError' || code === 'RequestTimeout' || code === 'AbortError') {
+      const what = NETWORK_CODES.has(String(e.code ?? '')) ? String(e.code) : code;
+      return new ProviderError('transient', `Could not reach the AWS EC2 endpoint for ${config.region} (${what}); it will be tried again later.`, { retryAfterMs });
+    }
+    if (e.$response !== undefined && /deserializ/i.test(String(e.message ?? ''))) {
+      return new ProviderError('bad_response', `AWS answered ${action} with something that is not a valid EC2 response.`, opts);
+    }
+    if (status !== null && status >= 400 && status < 500) {
+      return new ProviderError('invalid', `AWS refused ${action}: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
+    }
+    return new ProviderError('failed', `AWS ${action} failed: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
+  }
+
+  /** The AWS error code (and raw message) behind each ProviderError we made, for callers that branch on it. */
+  const awsDetail = new WeakMap<ProviderError, { code: string; message: string }>();
+  function awsCodeOf(err: unknown): string | undefined {
+    return err instanceof ProviderError ? awsDetail.get(err)?.code : undefined;
+  }
+
+  /**
+   * One EC2 call with our retries. `rate_limited` / `transient` / `busy` are tried up to
+   * `maxAttempts` times; the last error goes to the engine with the next backoff as its hint.
+   */
+  async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const wait = backoffMs(attempt);
+        const pe = toProviderError(err, action, wait);
+        if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
+        log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
+        if (!pe.retryable || attempt + 1 >= config.maxAttempts) throw pe;
+        await sleep(wait);
+      }
+    }
+  }
+
+  function tagValue(image: Image, key: string): string | undefined {
+    return image.Tags?.find((t) => t.Key === key)?.Value;
+  }
+
+  function snapshotIdsOf(image: Image): string[] {
+    const ids: string[] = [];
+    for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) ids.push(m.Ebs.SnapshotId);
+    return ids;
+  }
+
+  function toSnapshot(image: Image): ProviderSnapshot {
+    const id = image.ImageId ?? '';
+    switch (image.State) {
+      case 'pending':
+      case 'transient':
+        return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
+      case 'available':
+      case 'disabled': // still exists and still costs storage; it can be deleted
+        return { providerSnapshotId: id, state: 'available', sizeBytes: null };
+      case 'failed':
+      case 'invalid':
+      case 'error': {
+        const why = cleanMessage(image.StateReason?.Message ?? image.StateReason?.Code ?? '', secrets);
+        return {
+          providerSnapshotId: id,
+          state: 'failed',
+          reason: why ? `AWS could not create the image: ${why}` : `AWS could not create the image (state ${image.State}).`,
+        };
+      }
+      case 'deregistered':
+        return { providerSnapshotId: id, state: 'gone' };
+      default:
+        log.warn({ imageId: id, state: image.State }, 'unknown AMI state, treating as still creating');
+        return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
+    }
+  }
+
+  async function describeById(imageId: string): Promise<Image | null> {
+    try {
+      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({ ImageIds: [imageId] })));
+      return out.Images?.find((i) => i.ImageId === imageId) ?? null;
+    } catch (err) {
+      const code = awsCodeOf(err);
+      if (code !== undefined && (GONE_AMI_CODES.has(code) || code === 'InvalidAMIID.Malformed')) return null;
+      throw err;
+    }
+  }
+
+  /** Our images with this exact name (owner self), following NextToken. */
+  async function describeByName(name: string): Promise<Image[]> {
+    const filters: Filter[] = [{ Name: 'name', Values: [name] }];
+    const found: Image[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const out = await call('DescribeImages', () =>
+        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, ...(token ? { NextToken: token, MaxResults: 100 } : {}) })),
+      );
+      for (const img of out.Images ?? []) if (img.Name === name) found.push(img);
+      nextToken = out.NextToken || undefined;
+    } while (nextToken);
+    return found;
+  }
+
+  /** An image is ours for this marker when its name matches and its tags (if any) agree. */
+  function belongsTo(image: Image, marker: SnapshotMarker): boolean {
+    if (image.Name !== amiName(marker)) return false;
+    const idTag = tagValue(image, AWS_TAG_SNAPSHOT_ID);
+    return idTag === undefined || idTag === String(marker.snapshotId);
+  }
+
+  async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
+    const images = (await describeByName(amiName(marker))).filter((i) => belongsTo(i, marker));
+    // A deregistered copy can linger in DescribeImages for a while; prefer a live one.
+    const live = images.find((i) => i.State !== 'deregistered') ?? images[0];
+    return live ? toSnapshot(live) : null;
+  }
+
+  async function adoptDuplicate(awsMessage: string, server: ServerRef, marker: SnapshotMarker): Promise<CreateResult> {
+    // AWS names the existing image in the message ("… is already in use by AMI ami-…").
+    const named = /ami-[0-9a-f]+/i.exec(awsMessage)?.[0];
+    let image: Image | null = named ? await describeById(named) : null;
+    if (image && !belongsTo(image, marker)) {
+      throw new ProviderError('invalid', `An AMI named "${amiName(marker)}" already exists (${named}) and was not made by Scheduled Snapshots for this snapshot; rename or deregister it and try again.`);
+    }
+    if (!image) {
+      const found = await findByMarker(server, marker);
+      if (!found) throw new ProviderError('failed', `AWS says an AMI named "${amiName(marker)}" already exists, but it could not be found in this account.`);
+      log.info({ imageId: found.providerSnapshotId }, 'adopted existing AMI after duplicate name');
+      return { providerSnapshotId: found.providerSnapshotId, state: found.state, sizeBytes: null };
+    }
+    log.info({ imageId: image.ImageId }, 'adopted existing AMI after duplicate name');
+    const snap = toSnapshot(image);
+    return { providerSnapshotId: snap.providerSnapshotId, state: snap.state, sizeBytes: null };
+  }
+
+  async function create(server: ServerRef, marker: SnapshotMarker): Promise<CreateResult> {
+    const name = amiName(marker);
+    const tags = [
+      { Key: AWS_TAG_SNAPSHOT_ID, Value: String(marker.snapshotId) },
+      { Key: AWS_TAG_MANAGED_BY, Value: AWS_MANAGED_BY },
+      { Key: 'Name', Value: name },
+    ];
+    try {
+      const out = await call('CreateImage', () =>
+        client.send(
+          new CreateImageCommand({
+            InstanceId: server.instanceId,
+            Name: name,
+            Description: `Scheduled Snapshots ${name}`.slice(0, 255),
+            NoReboot: marker.options?.noReboot ?? true,
+            TagSpecifications: [
+              { ResourceType: 'image', Tags: tags },
+              { ResourceType: 'snapshot', Tags: tags },
+            ],
+          }),
+        ),
+      );
+      if (!out.ImageId) throw new ProviderError('bad_response', 'AWS accepted CreateImage but did not say which image it made.');
+      return { providerSnapshotId: out.ImageId, state: 'creating', sizeBytes: null };
+    } catch (err) {
+      // A retried or repeated CreateImage (the first one went through): the name is ours.
+      if (awsCodeOf(err) === 'InvalidAMIName.Duplicate') {
+        return adoptDuplicate(awsDetail.get(err as ProviderError)?.message ?? '', server, marker);
+      }
+      throw err;
+    }
+  }
+
+  async function status(
+    server: ServerRef,
+    ref: { providerSnapshotId: string | null; pendingRef?: string | null; marker: SnapshotMarker },
+  ): Promise<ProviderSnapshot> {
+    if (!ref.providerSnapshotId) {
+      const found = await findByMarker(server, ref.marker);
+      if (!found) throw new ProviderError('failed', `AWS has no image named "${amiName(ref.marker)}": it was never created.`);
+      return found;
+    }
+    const image = await describeById(ref.providerSnapshotId);
+    return image ? toSnapshot(image) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
+  }
+
+  async function deleteSnapshots(snapshotIds: string[]): Promise<void> {
+    const left: string[] = [];
+    for (const snapshotId of snapshotIds) {
+      try {
+        await call('DeleteSnapshot', () => client.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })));
+      } catch (err) {
+        const code = awsCodeOf(err);
+        if (code === 'InvalidSnapshot.NotFound') continue;
+        if (code === 'InvalidSnapshot.InUse') {
+          // Shared with another AMI (ours or not): that image still needs it.
+          log.info({ snapshotId }, 'EBS snapshot still used by another image, kept');
+          continue;
+        }
+        log.warn({ snapshotId, code: err instanceof ProviderError ? err.code : 'unknown' }, 'EBS snapshot not deleted');
+        left.push(snapshotId);
+        if (err instanceof ProviderError && (err.code === 'auth' || err.code === 'permission')) {
+          throw new ProviderError('permission', `The image was deregistered, but the access key for provider "${slug}" may not delete its EBS snapshots (ec2:DeleteSnapshot): add that permission, then delete ${snapshotIds.join(', ')} in the EC2 console (Snapshots).`, { status: err.status });
+        }
+      }
+    }
+    if (left.length > 0) {
+      throw new ProviderError('failed', `The image was deregistered but AWS did not delete EBS snapshot${left.length > 1 ? 's' : ''} ${left.join(', ')}: delete ${left.length > 1 ? 'them' : 'it'} in the EC2 console (Snapshots).`);
+    }
+  }
+
+  async function deleteImage(_server: ServerRef, imageId: string): Promise<{ alreadyGone: boolean }> {
+    // Read the EBS snapshot ids first: once the AMI is deregistered they cannot be looked up by image.
+    const image = await describeById(imageId);
+    if (!image || image.State === 'deregistered') return { alreadyGone: true };
+    const snapshotIds = snapshotIdsOf(image);
+
+    let notDeleted: string[];
+    try {
+      const out = await call('DeregisterImage', () =>
+        client.send(new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: true })),
+      );
+      if (out.DeleteSnapshotResults === undefined) {
+        // The endpoint ignored the option (older or EC2-compatible clouds): delete them ourselves.
+        notDeleted = snapshotIds;
+      } else {
+        const results = out.DeleteSnapshotResults;
+        notDeleted = results.filter((r) => r.ReturnCode !== 'success' && r.ReturnCode !== 'skipped').map((r) => r.SnapshotId ?? '').filter(Boolean);
+        // Snapshots we knew of but the answer did not mention are treated as not deleted.
+        for (const id of snapshotIds) if (!results.some((r) => r.SnapshotId === id)) notDeleted.push(id);
+      }
+    } catch (err) {
+      const code = awsCodeOf(err) ?? '';
+      if (GONE_AMI_CODES.has(code)) return { alreadyGone: true };
+      if (!PARAMETER_CODES.has(code)) throw err;
+      // DeleteAssociatedSnapshots not understood here: deregister plainly, then delete each snapshot.
+      log.info({ imageId }, 'DeleteAssociatedSnapshots not supported, deleting EBS snapshots one by one');
+      try {
+        await call('DeregisterImage', () => client.send(new DeregisterImageCommand({ ImageId: imageId })));
+      } catch (err2) {
+        if (GONE_AMI_CODES.has(awsCodeOf(err2) ?? '')) return { alreadyGone: true };
+        throw err2;
+      }
+      notDeleted = snapshotIds;
+    }
+    if (notDeleted.length > 0) await deleteSnapshots(notDeleted);
+    return { alreadyGone: false };
+  }
+
+  return {
+    slug,
+    type: 'awsec2',
+    displayName: 'AWS EC2',
+    capabilities: CAPABILITIES,
+    create,
+    status,
+    findByMarker,
+    delete: deleteImage,
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Vultr adapter (API v2, `https://api.vultr.com`).
+ *
+ * Vultr snapshots have no labels, so the description carries our marker name (unique, it
+ * contains our snapshot id) and is the only way to find one again. A snapshot is `pending`
+ * until `complete`. Vultr's 30 requests/second limit is per client address, so the budget is
+ * shared by every Vultr account this sidecar talks to through the same endpoint.
+ */
+import { z } from 'zod';
+import type { ProviderContext } from './context.js';
+import {
+  accountBudget,
+  budgetLimits,
+  createHttpClient,
+  parseBody,
+  providerMessage,
+  restTuningShape,
+  type HttpFailure,
+} from './http.js';
+import {
+  ProviderError,
+  type CreateResult,
+  type Provider,
+  type ProviderSnapshot,
+  type ProviderSnapshotState,
+  type ServerRef,
+  type SnapshotMarker,
+} from './types.js';
+
+export const VULTR_API_URL = 'https://api.vultr.com';
+const NAME = 'Vultr';
+const PER_PAGE = 100;
+const MAX_PAGES = 500;
+
+export const vultrConfigSchema = z.object({
+  type: z.literal('vultr'),
+  /** Personal access token from the Vultr account's API settings. */
+  apiKey: z.string().min(1, 'apiKey is required (a Vultr API key)'),
+  ...restTuningShape,
+});
+export type VultrConfig = z.infer<typeof vultrConfigSchema>;
+
+const snapshotSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  description: z.string().nullable().optional(),
+  size: z.number().nullable().optional(),
+});
+type VultrSnapshot = z.infer<typeof snapshotSchema>;
+
+const listSchema = z.object({
+  snapshots: z.array(snapshotSchema),
+  meta: z.object({ links: z.object({ next: z.string().nullable().optional() }).optional() }).optional(),
+});
+
+function describeVultrFailure(f: HttpFailure): ProviderError | undefined {
+  const opts = { status: f.status };
+  if (f.status === 401) return new ProviderError('auth', `${NAME} refused the API key: check apiKey in the providers file.`, opts);
+  if (f.status === 403) {
+    return new ProviderError(
+      'permission',
+      `${NAME} refused the API key from this address: allow the sidecar's IP address in the key's access control list.`,
+      opts,
+    );
+  }
+  if (f.status === 400 || f.status === 422) {
+    const said = providerMessage(f.body);
+    return new ProviderError('invalid', `${NAME} refused the request as invalid${said ? `: ${said}` : ''}.`, opts);
+  }
+  return undefined;
+}
+
+/** Vultr's error body is `{ error, status }`; a 404 without it is a wrong URL, not a missing snapshot. */
+function isGone(res: { status: number; data: unknown }): boolean {
+  if (res.status !== 404) return false;
+  const b = res.data as { error?: unknown; status?: unknown } | undefined;
+  if (b && typeof b === 'object' && typeof b.error === 'string') return true;
+  throw new ProviderError('bad_response', `${NAME} answered 404 without its error body: check apiUrl in the providers file.`, { status: 404 });
+}
+
+function stateOf(s: VultrSnapshot): ProviderSnapshotState {
+  if (s.status === 'complete') return 'available';
+  if (s.status === 'pending') return 'creating';
+  if (s.status === 'deleted') return 'gone';
+  return 'failed';
+}
+
+function snapshotOf(s: VultrSnapshot): ProviderSnapshot {
+  const state = stateOf(s);
+  return {
+    providerSnapshotId: s.id,
+    state,
+    sizeBytes: state === 'available' && s.size ? s.size : null,
+    reason: state === 'failed' ? `${NAME} reports snapshot ${s.id} as ${s.status}.` : null,
+  };
+}
+
+/** Vultr ids are UUIDs; refuse anything that could change the path. */
+function pathId(value: string, what: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) throw new ProviderError('invalid', `"${value.slice(0, 40)}" is not a ${NAME} ${what} id.`);
+  return value;
+}
+
+export function createVultrProvider(slug: string, config: VultrConfig, ctx: ProviderContext): Provider {
+  const baseURL = (config.apiUrl ?? VULTR_API_URL).replace(/\/+$/, '');
+  const log = ctx.log.child({ provider: slug, type: 'vultr' });
+  // Per address, not per key: every Vultr account behind this endpoint shares one budget.
+  const budget = accountBudget({ type: 'vultr', baseURL, credential: '' }, budgetLimits('vultr', config.budget), {
+    now: ctx.now,
+    sleep: ctx.sleep,
+  });
+  const http = createHttpClient({
+    baseURL,
+    headers: { Authorization: `Bearer ${config.apiKey}` },
+    providerName: NAME,
+    log,
+    budget,
+    timeoutMs: config.timeoutMs,
+    retry: config.maxRateLimitWaitMs === undefined ? undefined : { maxRateLimitWaitMs: config.maxRateLimitWaitMs },
+    sleep: ctx.sleep,
+    now: ctx.now,
+    describeFailure: describeVultrFailure,
+  });
+
+  async function getSnapshot(id: string): Promise<VultrSnapshot | null> {
+    const res = await http.request({ method: 'GET', url: `/v2/snapshots/${pathId(id, 'snapshot')}`, acceptStatuses: [404] });
+    if (isGone(res)) return null;
+    return parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${id}`).snapshot;
+  }
+
+  async function instanceExists(instanceId: string): Promise<boolean> {
+    const res = await http.request({ method: 'GET', url: `/v2/instances/${pathId(instanceId, 'instance')}`, acceptStatuses: [404] });
+    return !isGone(res);
+  }
+
+  async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const res = await http.request({
+        method: 'GET',
+        url: '/v2/snapshots',
+        params: { description: marker.name, per_page: PER_PAGE, cursor },
+      });
+      const body = parseBody(listSchema, res.data, NAME, 'the snapshot list');
+      // Whatever the filter does (exact, substring, nothing), only an exact description is ours.
+      const ours = body.snapshots.find((s) => s.description === marker.name && s.status !== 'deleted');
+      if (ours) return snapshotOf(ours);
+      const next = body.meta?.links?.next;
+      if (!next) return null;
+      cursor = next;
+    }
+    log.warn({ marker: marker.name }, 'gave up paging Vultr snapshots');
+    return null;
+  }
+
+  return {
+    slug,
+    type: 'vultr',
+    displayName: 'Vultr',
+    capabilities: {
+      create: true,
+      delete: true,
+      labels: false,
+      slotsPerServer: null,
+      notes: [
+        'Vultr has no labels: our snapshots are recognised by their description (ss-…); do not edit it in the Vultr panel.',
+      ],
+    },
+
+    async create(server, marker): Promise<CreateResult> {
+      const instanceId = pathId(server.instanceId, 'instance');
+      try {
+        const res = await http.request({
+          method: 'POST',
+          url: '/v2/snapshots',
+          data: { instance_id: instanceId, description: marker.name },
+          acceptStatuses: [400, 404],
+        });
+        if (res.status === 400 || res.status === 404) {
+          // Vultr does not document how it answers for an unknown instance: ask for the
+          // instance, so "deleted server" and "invalid request" get the right sentence.
+          if (!(await instanceExists(instanceId))) {
+            throw new ProviderError('not_found', `${NAME} has no instance ${instanceId}: was it deleted?`, { status: res.status });
+          }
+          throw describeVultrFailure({ status: 400, body: res.data, method: 'POST', url: '/v2/snapshots', headers: res.headers, attempts: 1 })!;
+        }
+        const { snapshot } = parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, 'the new snapshot');
+        const snap = snapshotOf(snapshot);
+        return { providerSnapshotId: snap.providerSnapshotId, state: snap.state, sizeBytes: snap.sizeBytes };
+      } catch (err) {
+        // After a 5xx, a timeout or an unreadable answer the snapshot may exist: look for it
+        // before the engine tries again, so a retry never makes a second one.
+        if (err instanceof ProviderError && (err.code === 'transient' || err.code === 'bad_response')) {
+          const found = await findByMarker(server, marker).catch(() => null);
+          if (found) {
+            log.info({ marker: marker.name }, 'create answered badly but the snapshot exists');
+            return { providerSnapshotId: found.providerSnapshotId, state: found.state, sizeBytes: found.sizeBytes };
+          }
+        }
+        throw err;
+      }
+    },
+
+    async status(server, ref): Promise<ProviderSnapshot> {
+      if (!ref.providerSnapshotId) {
+        return (
+          (await findByMarker(server, ref.marker)) ?? {
+            providerSnapshotId: '',
+            state: 'gone',
+            reason: `${NAME} has no snapshot described ${ref.marker.name}.`,
+          }
+        );
+      }
+      const snap = await getSnapshot(ref.providerSnapshotId);
+      if (!snap) return { providerSnapshotId: ref.providerSnapshotId, state: 'gone', reason: `${NAME} no longer has snapshot ${ref.providerSnapshotId}.` };
+      return snapshotOf(snap);
+    },
+
+    findByMarker,
+
+    async delete(_server, providerSnapshotId): Promise<{ alreadyGone: boolean }> {
+      const id = pathId(providerSnapshotId, 'snapshot');
+      const res = await http.request({ method: 'DELETE', url: `/v2/snapshots/${id}`, acceptStatuses: [400, 404] });
+      if (res.status === 400) {
+        // "unknown id → 4xx": a 400 may mean the snapshot is gone; only a lookup can tell.
+        if ((await getSnapshot(id)) === null) return { alreadyGone: true };
+        throw describeVultrFailure({ status: 400, body: res.data, method: 'DELETE', url: '/v2/snapshots', headers: res.headers, attempts: 1 })!;
+      }
+      return { alreadyGone: isGone(res) };
+    },
+
+    async resolvePanelSnapshotId(_server, hostId): Promise<ProviderSnapshot> {
+      const snap = await getSnapshot(hostId);
+      if (!snap) throw new ProviderError('not_found', `${NAME} has no snapshot ${hostId}: was it deleted?`, { status: 404 });
+      return snapshotOf(snap);
+    },
+  };
+}
