@@ -2,7 +2,7 @@
 # Start a private, throwaway MariaDB (TESTING.md recipe) in DIR on PORT, root without a password
 # over TCP. Prints the mysql:// URL. Stop it with: kill "$(cat DIR/mariadbd.pid)".
 set -euo pipefail
-dir=${1:?usage: mariadb.sh DIR PORT}
+dir=$(realpath -m "${1:?usage: mariadb.sh DIR PORT}")
 port=${2:?usage: mariadb.sh DIR PORT}
 mkdir -p "$dir"
 if [ ! -d "$dir/data/mysql" ]; then
@@ -11,7 +11,7 @@ if [ ! -d "$dir/data/mysql" ]; then
 fi
 mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/sock" --port="$port" \
   --bind-address=127.0.0.1 --user=root --skip-log-bin --innodb-flush-log-at-trx-commit=2 \
-  --max-connections=500 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" &
+  --max-connections=500 --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" </dev/null >/dev/null 2>&1 &
 for _ in $(seq 1 150); do
   if mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -e 'SELECT 1' >/dev/null 2>&1; then
     echo "mysql://root@127.0.0.1:$port"
