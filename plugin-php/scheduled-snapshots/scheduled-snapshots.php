@@ -1,0 +1,95 @@
+<?php
+/**
+ * Plugin Name:       Scheduled Snapshots
+ * Description:       Snapshots your cloud servers on schedules you choose, deletes old snapshots by retention rules you can read, and keeps a list you can clean up by hand. Works with WPCloudDeploy-style panels; the work is done by the Scheduled Snapshots sidecar service.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      7.4
+ * License:           GPL-2.0-or-later
+ * Text Domain:       scheduled-snapshots
+ *
+ * This file holds only the header, guards and hook registrations. Each screen, action and
+ * seam lives in its own class under includes/.
+ *
+ * @package ScheduledSnapshots
+ */
+
+namespace ScheduledSnapshots;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const VERSION     = '0.1.0';
+const MIN_PHP     = '7.4';
+const PLUGIN_FILE = __FILE__;
+
+if ( version_compare( PHP_VERSION, MIN_PHP, '<' ) ) {
+	add_action(
+		'admin_notices',
+		static function () {
+			echo '<div class="notice notice-error"><p>' . esc_html(
+				sprintf(
+					/* translators: 1: required PHP version, 2: running PHP version */
+					__( 'Scheduled Snapshots needs PHP %1$s or newer; this site runs PHP %2$s. The plugin is not running.', 'scheduled-snapshots' ),
+					MIN_PHP,
+					PHP_VERSION
+				)
+			) . '</p></div>';
+		}
+	);
+	return;
+}
+
+require_once __DIR__ . '/includes/class-config.php';
+require_once __DIR__ . '/includes/class-request-signature.php';
+require_once __DIR__ . '/includes/class-sidecar-client.php';
+require_once __DIR__ . '/includes/class-api-shapes.php';
+require_once __DIR__ . '/includes/class-provider-names.php';
+require_once __DIR__ . '/includes/class-display.php';
+require_once __DIR__ . '/includes/class-notices.php';
+require_once __DIR__ . '/includes/class-admin-action.php';
+require_once __DIR__ . '/includes/class-admin-menu.php';
+require_once __DIR__ . '/includes/class-assets.php';
+require_once __DIR__ . '/includes/class-schedule-form.php';
+require_once __DIR__ . '/includes/class-schedules-screen.php';
+require_once __DIR__ . '/includes/class-schedule-actions.php';
+require_once __DIR__ . '/includes/class-snapshots-screen.php';
+require_once __DIR__ . '/includes/class-snapshot-actions.php';
+require_once __DIR__ . '/includes/class-server-metabox.php';
+require_once __DIR__ . '/includes/class-panel-snapshots.php';
+require_once __DIR__ . '/includes/class-settings-screen.php';
+
+add_action(
+	'init',
+	static function () {
+		load_plugin_textdomain( 'scheduled-snapshots', false, dirname( plugin_basename( PLUGIN_FILE ) ) . '/languages' );
+	}
+);
+
+// Screens and notices.
+add_action( 'admin_menu', array( Admin_Menu::class, 'register' ) );
+add_action( 'admin_notices', array( Notices::class, 'render' ) );
+add_action( 'admin_enqueue_scripts', array( Assets::class, 'maybe_enqueue_for_server' ) );
+add_filter( 'set_screen_option_' . Snapshots_Screen::PER_PAGE_OPTION, array( Snapshots_Screen::class, 'save_per_page' ), 10, 3 );
+
+// The Snapshots box on the host's server screen, saved by the host's Update button.
+add_action( 'add_meta_boxes', array( Server_Metabox::class, 'on_add_meta_boxes' ) );
+add_action( 'save_post', array( Server_Metabox::class, 'on_save_post' ), 10, 2 );
+add_filter( 'redirect_post_location', array( Server_Metabox::class, 'redirect_location' ), 10, 2 );
+add_action( 'admin_footer', array( Server_Metabox::class, 'print_take_snapshot_form' ) );
+
+// admin-post.php handlers: capability → nonce → API → redirect with a message code.
+add_action( 'admin_post_ss_save_schedule', array( Schedule_Actions::class, 'save' ) );
+add_action( 'admin_post_ss_delete_schedule', array( Schedule_Actions::class, 'delete' ) );
+add_action( 'admin_post_ss_trash_snapshot', array( Snapshot_Actions::class, 'trash' ) );
+add_action( 'admin_post_ss_delete_snapshot_record', array( Snapshot_Actions::class, 'delete_record' ) );
+add_action( 'admin_post_ss_update_snapshot', array( Snapshot_Actions::class, 'update' ) );
+add_action( 'admin_post_ss_take_snapshot', array( Server_Metabox::class, 'take_snapshot' ) );
+add_action( 'admin_post_ss_save_settings', array( Settings_Screen::class, 'save' ) );
+add_action( 'wp_ajax_ss_schedule_preview', array( Schedule_Actions::class, 'ajax_preview' ) );
+
+// Snapshots the host's backup tab takes enter our list.
+add_action( Panel_Snapshots::HOST_HOOK, array( Panel_Snapshots::class, 'record' ), 10, 4 );
+
+add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( Settings_Screen::class, 'action_links' ) );

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# npm run demo — everything on this machine, nothing from the internet but Debian/npm packages:
+# a private MariaDB, a WordPress with the Scheduled Snapshots plugin and the host stand-in,
+# three servers on the simulated "sandbox" cloud, and the sidecar. Ctrl-C stops it all.
+#
+# Environment (all optional):
+#   SS_DEMO_PORT          WordPress port (default 8080)
+#   SS_DEMO_SIDECAR_PORT  sidecar port (default 8787)
+#   SS_DEMO_FRESH=1       start from an empty database and a new WordPress copy
+#   SS_SITE_TIMEZONE      site timezone for a new copy, e.g. Europe/Berlin
+# State lives in .tmp/demo/ (database, WordPress copy, logs); it is kept between runs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEMO=$ROOT/.tmp/demo
+WP_PORT=${SS_DEMO_PORT:-8080}
+SIDECAR_PORT=${SS_DEMO_SIDECAR_PORT:-8787}
+mkdir -p "$DEMO"
+LOG=$DEMO/demo.log
+: >"$LOG"
+
+fail() {
+  echo "demo: $*" >&2
+  exit 1
+}
+
+# ---- packages -------------------------------------------------------------------------
+PACKAGES=(mariadb-server mariadb-client php-cli php-mysql php-curl php-xml php-mbstring wordpress)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    fail "missing Debian packages: ${missing[*]} — run as root, or: sudo apt-get install -y ${missing[*]}"
+  fi
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >>"$LOG" 2>&1 \
+    || fail "apt-get install ${missing[*]} failed; see $LOG"
+fi
+if [ ! -d "$ROOT/node_modules" ]; then
+  (cd "$ROOT" && npm ci --no-audit --no-fund) >>"$LOG" 2>&1 || fail "npm ci failed; see $LOG"
+fi
+
+port_is_free() {
+  php -r '$s = @stream_socket_server("tcp://127.0.0.1:" . $argv[1]); exit($s ? 0 : 1);' "$1"
+}
+free_port() {
+  php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);'
+}
+wait_for_port() { # port seconds pid
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    if ! port_is_free "$1"; then return 0; fi
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+port_is_free "$WP_PORT" || fail "port $WP_PORT is in use: set SS_DEMO_PORT to a free port"
+port_is_free "$SIDECAR_PORT" || fail "port $SIDECAR_PORT is in use: set SS_DEMO_SIDECAR_PORT to a free port"
+
+# ---- stop everything we start, whatever happens -----------------------------------------
+PIDS=()
+cleanup() {
+  trap - EXIT INT TERM
+  local pid
+  # Newest first: WordPress, then the sidecar (lets it release its leases), then MariaDB.
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[$i]}
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- MariaDB ------------------------------------------------------------------------------
+if [ "${SS_DEMO_FRESH:-}" = 1 ]; then
+  rm -rf "$DEMO/mysql" "$DEMO/wordpress"
+fi
+if [ ! -d "$DEMO/mysql/data/mysql" ]; then
+  rm -rf "$DEMO/mysql"
+  mkdir -p "$DEMO/mysql"
+  mariadb-install-db --no-defaults --datadir="$DEMO/mysql/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal --skip-test-db >>"$LOG" 2>&1 || fail "mariadb-install-db failed; see $LOG"
+fi
+DB_PORT=$(free_port)
+# setsid: each service gets its own process group, so cleanup can stop it and its children.
+setsid mariadbd --no-defaults --datadir="$DEMO/mysql/data" --socket="$DEMO/mysql/sock" --port="$DB_PORT" \
+  --bind-address=127.0.0.1 --user="$(id -un)" --skip-log-bin --log-error="$DEMO/mysql/error.log" >>"$LOG" 2>&1 &
+PIDS+=($!)
+wait_for_port "$DB_PORT" 30 "${PIDS[-1]}" || fail "MariaDB did not start; see $DEMO/mysql/error.log"
+
+# ---- WordPress ----------------------------------------------------------------------------
+if [ ! -s "$DEMO/shared-secret" ]; then
+  (umask 077 && php -r 'echo bin2hex(random_bytes(24));' >"$DEMO/shared-secret")
+fi
+export SS_SHARED_SECRET
+SS_SHARED_SECRET=$(cat "$DEMO/shared-secret")
+export SS_SIDECAR_URL=http://127.0.0.1:$SIDECAR_PORT
+PASSWORD=$(php -r 'echo bin2hex(random_bytes(6));')
+export SS_WP_TABLE_PREFIX=wp_
+if [ ! -f "$DEMO/wordpress/wp-config.php" ]; then
+  SS_ADMIN_PASSWORD=$PASSWORD SS_SERVERS=3 SS_SERVER_PROVIDER=sandbox \
+    "$ROOT/tests/wp/setup-site.sh" "$DEMO/wordpress" wordpress root "127.0.0.1:$DB_PORT" "$WP_PORT" >>"$LOG" 2>&1 \
+    || fail "setting up WordPress failed; see $LOG"
+else
+  # Same copy and data; new database port, addresses and admin password.
+  { php "$ROOT/tests/wp/write-wp-config.php" "$DEMO/wordpress" wordpress root "127.0.0.1:$DB_PORT" "$WP_PORT" \
+      && php "$ROOT/tests/wp/install.php" "$DEMO/wordpress" --activate --admin-password="$PASSWORD"; } >>"$LOG" 2>&1 \
+    || fail "refreshing WordPress failed; see $LOG"
+fi
+
+# ---- the sidecar --------------------------------------------------------------------------
+echo '{ "sandbox": { "type": "sandbox" } }' >"$DEMO/providers.json"
+(
+  cd "$ROOT"
+  export SS_DATABASE_URL="mysql://root@127.0.0.1:$DB_PORT/wordpress" SS_TABLE_PREFIX=wp_ \
+    SS_PROVIDERS_FILE="$DEMO/providers.json" SS_LISTEN="127.0.0.1:$SIDECAR_PORT"
+  exec setsid npm start
+) >"$DEMO/sidecar.log" 2>&1 &
+PIDS+=($!)
+# npm start compiles the TypeScript first.
+wait_for_port "$SIDECAR_PORT" 180 "${PIDS[-1]}" || fail "the sidecar did not start; see $DEMO/sidecar.log"
+
+# ---- serve WordPress ----------------------------------------------------------------------
+setsid "$ROOT/tests/wp/serve.sh" "$DEMO/wordpress" "$WP_PORT" >"$DEMO/wordpress.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$WP_PORT" 30 "${PIDS[-1]}" || fail "PHP's web server did not start; see $DEMO/wordpress.log"
+
+echo "Log in at http://127.0.0.1:$WP_PORT/wp-admin/ as admin / $PASSWORD"
+
+# Run until Ctrl-C, or until one of the services stops by itself.
+set +e
+wait -n "${PIDS[@]}"
+fail "a demo service stopped; see the logs in $DEMO (sidecar.log, wordpress.log, mysql/error.log)"

@@ -1,0 +1,204 @@
+<?php
+namespace ScheduledSnapshots\Tests;
+
+use ScheduledSnapshots\Admin_Action;
+
+/**
+ * Every admin-post handler: capability first (403), then a nonce bound to the object (403),
+ * and no call to the sidecar before both pass.
+ */
+final class AdminPostHandlersTest extends Test_Case {
+
+	/**
+	 * handler action → [object request key, object id, GET or POST, nonce action].
+	 */
+	public function handlers(): array {
+		return array(
+			'save schedule (new)'    => array( 'ss_save_schedule', 'schedule', 'new', 'post' ),
+			'save schedule (edit)'   => array( 'ss_save_schedule', 'schedule', '7', 'post' ),
+			'delete schedule'        => array( 'ss_delete_schedule', 'schedule', '7', 'post' ),
+			'trash snapshot'         => array( 'ss_trash_snapshot', 'snapshot', '42', 'get' ),
+			'delete snapshot record' => array( 'ss_delete_snapshot_record', 'snapshot', '42', 'get' ),
+			'update snapshot'        => array( 'ss_update_snapshot', 'snapshot', '42', 'post' ),
+			'take snapshot now'      => array( 'ss_take_snapshot', 'server', 'SERVER', 'post' ),
+			'save settings'          => array( 'ss_save_settings', null, 'settings', 'post' ),
+		);
+	}
+
+	private function request( string $action, ?string $key, string $id, string $method, array $extra ): array {
+		$args = array_merge( array( 'action' => $action ), null === $key ? array() : array( $key => $id ), $extra );
+		return 'get' === $method ? array( $args, array() ) : array( array(), $args );
+	}
+
+	private function object_id( string $id ): string {
+		return 'SERVER' === $id ? (string) $this->make_server() : $id;
+	}
+
+	/**
+	 * @dataProvider handlers
+	 */
+	public function test_when_the_user_lacks_the_capability_then_the_handler_dies_403_and_calls_nothing( string $action, ?string $key, string $id, string $method ): void {
+		$id = $this->object_id( $id );
+		$this->login_as( 'editor' );
+		$sidecar = $this->fake_sidecar();
+		$nonce   = wp_create_nonce( Admin_Action::nonce_action( $action, $id ) );
+
+		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( '_wpnonce' => $nonce ) );
+		$outcome = $this->run_handler( 'admin_post_' . $action, $get, $post );
+
+		$this->assertInstanceOf( Wp_Die_Exception::class, $outcome );
+		$this->assertSame( 403, $outcome->status );
+		$this->assertSame( array(), $sidecar->requests );
+	}
+
+	/**
+	 * @dataProvider handlers
+	 */
+	public function test_when_the_nonce_is_missing_then_the_handler_dies_403_and_calls_nothing( string $action, ?string $key, string $id, string $method ): void {
+		$id = $this->object_id( $id );
+		$this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar();
+
+		list( $get, $post ) = $this->request( $action, $key, $id, $method, array() );
+		$outcome = $this->run_handler( 'admin_post_' . $action, $get, $post );
+
+		$this->assertInstanceOf( Wp_Die_Exception::class, $outcome );
+		$this->assertSame( 403, $outcome->status );
+		$this->assertSame( array(), $sidecar->requests );
+	}
+
+	/**
+	 * @dataProvider handlers
+	 */
+	public function test_when_the_nonce_belongs_to_another_object_then_the_handler_dies_403_and_calls_nothing( string $action, ?string $key, string $id, string $method ): void {
+		$id = $this->object_id( $id );
+		$this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar();
+		$other   = wp_create_nonce( Admin_Action::nonce_action( $action, '999999' ) );
+
+		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( '_wpnonce' => $other ) );
+		$outcome = $this->run_handler( 'admin_post_' . $action, $get, $post );
+
+		$this->assertInstanceOf( Wp_Die_Exception::class, $outcome );
+		$this->assertSame( 403, $outcome->status );
+		$this->assertSame( array(), $sidecar->requests );
+	}
+
+	public function test_when_an_admin_trashes_a_snapshot_then_the_sidecar_is_asked_and_the_list_says_what_happened(): void {
+		$user    = $this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar()->on( 'DELETE', '#^/api/v1/snapshots/42$#', array( 200, array( 'deleted' => true, 'providerCopyKept' => true, 'message' => 'Removed from the list: Linode cannot delete a single snapshot through its API; the provider copy stays.' ) ) );
+
+		$outcome = $this->run_handler( 'admin_post_ss_trash_snapshot', array( 'action' => 'ss_trash_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_trash_snapshot_42' ) ) );
+
+		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
+		$args = $this->query_args( $outcome->location );
+		$this->assertSame( 'ss-snapshots', $args['page'] );
+		$this->assertSame( 'snapshot-record-only', $args['ss_message'] );
+		$request = $sidecar->requests_to( '/api/v1/snapshots/42', 'DELETE' )[0];
+		$this->assertSame( (string) $user, $request['headers']['X-SS-Actor'] );
+		$this->assertTrue( Fake_Sidecar::signature_is_valid( $request, SS_SHARED_SECRET ) );
+
+		// The screen shows the sidecar's sentence, escaped, once.
+		$_GET = $args;
+		set_current_screen( 'wpcd_app_server_page_ss-snapshots' );
+		$html = $this->render( array( \ScheduledSnapshots\Notices::class, 'print_notice_from_request' ) );
+		$this->assertStringContainsString( 'Linode cannot delete a single snapshot through its API; the provider copy stays.', $html );
+		$this->assertStringContainsString( 'notice-warning', $html );
+		$again = $this->render( array( \ScheduledSnapshots\Notices::class, 'print_notice_from_request' ) );
+		$this->assertStringNotContainsString( 'Linode', $again, 'the sidecar\'s sentence is shown once; a reload shows the generic one' );
+	}
+
+	public function test_when_the_sidecar_is_down_then_the_handler_redirects_with_the_reason_not_a_php_error(): void {
+		$this->login_as( 'administrator' );
+
+		$outcome = $this->run_handler( 'admin_post_ss_delete_snapshot_record', array( 'action' => 'ss_delete_snapshot_record', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_delete_snapshot_record_42' ) ) );
+
+		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
+		$args = $this->query_args( $outcome->location );
+		$this->assertSame( 'error', $args['ss_message'] );
+		$detail = get_transient( 'ss_notice_' . get_current_user_id() . '_' . $args['ss_detail'] );
+		$this->assertStringContainsString( 'is not answering', $detail );
+	}
+
+	public function test_when_a_schedule_is_refused_then_the_form_comes_back_with_messages_beside_the_fields(): void {
+		$this->login_as( 'administrator' );
+		$this->fake_sidecar()
+			->on( 'POST', '#^/api/v1/schedules$#', array( 400, array( 'error' => array( 'code' => 'validation_failed', 'message' => 'name: must not be empty', 'details' => array( 'fields' => array( 'name' => 'must not be empty', 'cron' => 'the hour field must be 0-23' ) ) ) ) ) )
+			->on( 'POST', '#^/api/v1/schedules/preview$#', array( 400, array( 'error' => array( 'code' => 'validation_failed', 'message' => 'x' ) ) ) );
+		$post = array(
+			'action'      => 'ss_save_schedule',
+			'schedule'    => 'new',
+			'_wpnonce'    => wp_create_nonce( 'ss_save_schedule_new' ),
+			'ss_schedule' => array(
+				'name'      => '',
+				'frequency' => 'cron',
+				'cron'      => '0 25 * * *',
+				'timezone'  => 'Europe/Berlin',
+				'retention' => array( 'keepDaily' => '7' ),
+				'enabled'   => '1',
+			),
+		);
+
+		$outcome = $this->run_handler( 'admin_post_ss_save_schedule', array(), $post );
+
+		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
+		$args = $this->query_args( $outcome->location );
+		$this->assertSame( 'new', $args['view'] );
+		$this->assertSame( 'schedule-invalid', $args['ss_message'] );
+
+		set_current_screen( 'wpcd_app_server_page_ss-schedules' );
+		$_GET = $args;
+		$html = $this->render( array( \ScheduledSnapshots\Schedules_Screen::class, 'render' ) );
+		$this->assertMatchesRegularExpression( '#id="ss-schedule-name"[^>]*aria-invalid="true"#', $html );
+		$this->assertStringContainsString( 'The name must not be empty.', $html );
+		$this->assertStringContainsString( 'The hour field must be 0-23.', $html );
+		$this->assertStringContainsString( 'value="0 25 * * *"', $html, 'what was typed is kept' );
+		$this->assertStringContainsString( '<option value="Europe/Berlin" selected', $html );
+	}
+
+	public function test_when_a_schedule_is_deleted_then_the_list_says_how_many_snapshots_were_kept(): void {
+		$this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar()->on( 'DELETE', '#^/api/v1/schedules/7$#', array( 200, array( 'deleted' => true, 'snapshotsKept' => 12, 'message' => 'x' ) ) );
+
+		$outcome = $this->run_handler( 'admin_post_ss_delete_schedule', array(), array( 'action' => 'ss_delete_schedule', 'schedule' => '7', '_wpnonce' => wp_create_nonce( 'ss_delete_schedule_7' ) ) );
+
+		$args = $this->query_args( $outcome->location );
+		$this->assertSame( 'schedule-deleted', $args['ss_message'] );
+		$this->assertSame( '12', $args['ss_count'] );
+		$this->assertCount( 1, $sidecar->requests_to( '/api/v1/schedules/7', 'DELETE' ) );
+	}
+
+	public function test_when_protection_is_saved_then_the_date_is_the_end_of_that_day_in_the_site_timezone(): void {
+		update_option( 'timezone_string', 'Europe/Berlin' );
+		$this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar()->on( 'PATCH', '#^/api/v1/snapshots/42$#', array( 200, array( 'snapshot' => array( 'id' => 42 ) ) ) );
+
+		$outcome = $this->run_handler(
+			'admin_post_ss_update_snapshot',
+			array(),
+			array( 'action' => 'ss_update_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_update_snapshot_42' ), 'keepForever' => '1', 'deleteNotBefore' => '2027-01-31', 'note' => '<b>keep</b> for audit' )
+		);
+
+		$this->assertSame( 'snapshot-updated', $this->query_args( $outcome->location )['ss_message'] );
+		$body = json_decode( $sidecar->requests_to( '/api/v1/snapshots/42', 'PATCH' )[0]['body'], true );
+		$this->assertSame( array( 'keepForever' => true, 'deleteNotBefore' => '2027-01-31T22:59:59.999Z', 'note' => '<b>keep</b> for audit' ), $body );
+	}
+
+	public function test_when_the_address_comes_from_wp_config_then_the_settings_form_cannot_change_it(): void {
+		$this->login_as( 'administrator' );
+
+		$outcome = $this->run_handler( 'admin_post_ss_save_settings', array(), array( 'action' => 'ss_save_settings', '_wpnonce' => wp_create_nonce( 'ss_save_settings_settings' ), 'ss_sidecar_url' => 'http://127.0.0.1:1234' ) );
+
+		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
+		$this->assertFalse( get_option( 'ss_sidecar_url' ) );
+		$this->assertSame( SS_SIDECAR_URL, \ScheduledSnapshots\Config::sidecar_url() );
+	}
+
+	public function test_only_plain_http_and_https_addresses_are_sidecar_addresses(): void {
+		$this->assertTrue( \ScheduledSnapshots\Config::is_valid_sidecar_url( 'http://127.0.0.1:8787' ) );
+		$this->assertTrue( \ScheduledSnapshots\Config::is_valid_sidecar_url( 'https://snapshots.internal' ) );
+		$this->assertFalse( \ScheduledSnapshots\Config::is_valid_sidecar_url( 'javascript:alert(1)' ) );
+		$this->assertFalse( \ScheduledSnapshots\Config::is_valid_sidecar_url( 'http://user:pw@127.0.0.1:8787' ) );
+		$this->assertFalse( \ScheduledSnapshots\Config::is_valid_sidecar_url( 'http://127.0.0.1:8787/?x=1' ) );
+	}
+}

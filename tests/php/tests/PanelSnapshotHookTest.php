@@ -1,0 +1,93 @@
+<?php
+namespace ScheduledSnapshots\Tests;
+
+/**
+ * The host's backup tab fires
+ * do_action( 'wpcd_server_wordpress-app_take_a_snapshot_action_successful', $server_id, $action, $success, $result ).
+ */
+final class PanelSnapshotHookTest extends Test_Case {
+
+	const HOOK = 'wpcd_server_wordpress-app_take_a_snapshot_action_successful';
+
+	public function test_when_the_host_took_a_snapshot_then_one_signed_request_records_it(): void {
+		$user    = $this->login_as( 'administrator' );
+		$server  = $this->make_server();
+		$sidecar = $this->fake_sidecar()->on( 'POST', '#^/api/v1/panel-snapshots$#', array( 201, array( 'snapshot' => array( 'id' => 5 ) ) ) );
+
+		do_action( self::HOOK, $server, 'take-snapshot', true, array( 'snapshot-id' => 'do-action-12345' ) );
+
+		$this->assertCount( 1, $sidecar->requests );
+		$request = $sidecar->requests[0];
+		$this->assertSame( 'POST', $request['method'] );
+		$this->assertSame( '/api/v1/panel-snapshots', $request['path'] );
+		$this->assertSame( array( 'serverId' => $server, 'providerSnapshotId' => 'do-action-12345', 'action' => 'take-snapshot' ), json_decode( $request['body'], true ) );
+		$this->assertSame( (string) $user, $request['headers']['X-SS-Actor'] );
+		$this->assertTrue( Fake_Sidecar::signature_is_valid( $request, SS_SHARED_SECRET ), 'HMAC over method, path, timestamp, nonce, actor and body' );
+		$this->assertFalse( Fake_Sidecar::signature_is_valid( $request, str_repeat( 'x', 40 ) ), 'and only with the shared secret' );
+	}
+
+	public function test_numeric_snapshot_ids_are_sent_as_strings(): void {
+		$server  = $this->make_server();
+		$sidecar = $this->fake_sidecar()->on( 'POST', '#^/api/v1/panel-snapshots$#', array( 201, array() ) );
+
+		do_action( self::HOOK, (string) $server, 'take-snapshot', 1, array( 'snapshot-id' => 987654321 ) );
+
+		$body = json_decode( $sidecar->requests[0]['body'], true );
+		$this->assertSame( '987654321', $body['providerSnapshotId'] );
+		$this->assertSame( $server, $body['serverId'] );
+		$this->assertSame( 'system', $sidecar->requests[0]['headers']['X-SS-Actor'], 'no user: the host ran it in the background' );
+	}
+
+	public function test_when_the_host_action_failed_or_gave_no_id_then_nothing_is_recorded(): void {
+		$server  = $this->make_server();
+		$sidecar = $this->fake_sidecar();
+
+		do_action( self::HOOK, $server, 'take-snapshot', false, array( 'snapshot-id' => 'x-1' ) );
+		do_action( self::HOOK, $server, 'take-snapshot', true, array() );
+		do_action( self::HOOK, $server, 'take-snapshot', true, array( 'snapshot-id' => '' ) );
+		do_action( self::HOOK, $server, 'take-snapshot', true, 'not an array' );
+		do_action( self::HOOK, 0, 'take-snapshot', true, array( 'snapshot-id' => 'x-1' ) );
+
+		$this->assertSame( array(), $sidecar->requests );
+	}
+
+	public function test_when_the_sidecar_is_down_then_the_user_is_told_on_the_next_page_and_nothing_breaks(): void {
+		$user   = $this->login_as( 'administrator' );
+		$server = $this->make_server();
+
+		do_action( self::HOOK, $server, 'take-snapshot', true, array( 'snapshot-id' => 'sbx-1' ) );
+
+		$queued = get_user_meta( $user, 'ss_queued_notices', true );
+		$this->assertSame( 'panel-not-recorded', $queued[0]['code'] );
+		$this->assertStringContainsString( 'is not answering', $queued[0]['detail'] );
+
+		set_current_screen( 'wpcd_app_server' );
+		$GLOBALS['current_screen']->base = 'post';
+		$html = $this->render( array( \ScheduledSnapshots\Notices::class, 'render' ) );
+		$this->assertStringContainsString( 'could not be added to the Snapshots list', $html );
+		$this->assertSame( '', get_user_meta( $user, 'ss_queued_notices', true ), 'shown once' );
+	}
+
+	public function test_the_stand_in_backup_tab_fires_the_host_hook_with_a_snapshot_id(): void {
+		$this->login_as( 'administrator' );
+		$server = $this->make_server();
+		$this->fake_sidecar()
+			->on( 'POST', '#^/api/v1/sandbox/snapshots$#', array( 201, array( 'providerSnapshotId' => 'sbx-77' ) ) )
+			->on( 'POST', '#^/api/v1/panel-snapshots$#', array( 201, array() ) );
+		$seen = array();
+		$this->add_test_filter(
+			self::HOOK,
+			static function ( $server_id, $action, $success, $result ) use ( &$seen ) {
+				$seen[] = array( $server_id, $action, $success, $result );
+			},
+			5,
+			4
+		);
+
+		$outcome = $this->run_handler( 'admin_post_ss_standin_take_snapshot', array(), array( 'action' => 'ss_standin_take_snapshot', 'server_id' => (string) $server, '_wpnonce' => wp_create_nonce( 'ss_standin_take_snapshot_' . $server ) ) );
+
+		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
+		$this->assertSame( array( array( $server, 'take-snapshot', true, array( 'snapshot-id' => 'sbx-77' ) ) ), $seen );
+		$this->assertSame( 'sbx-77', json_decode( $this->sidecar->requests_to( '/api/v1/panel-snapshots' )[0]['body'], true )['providerSnapshotId'] );
+	}
+}
