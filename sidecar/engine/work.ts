@@ -59,6 +59,23 @@ function errorSentence(e: unknown, providerName: string): string {
   return `${providerName} could not be reached or answered unexpectedly; we will keep trying.`;
 }
 
+/** What the admin can do once the engine stops retrying, by the step that failed. */
+const AFTER_GIVING_UP: Record<'create' | 'status' | 'delete', string> = {
+  create: 'take a new snapshot once the provider works again',
+  status: "check the snapshot in the provider's dashboard",
+  delete: 'use Trash again later, or Delete Record to remove only our record',
+};
+
+/**
+ * A retryable error's sentence promises another try ("…; it will be tried again later.").
+ * Once the engine gives up, that promise is false on a `failed` / `delete_failed` row: drop
+ * it and say how many attempts were made and what to do instead.
+ */
+export function gaveUpSentence(sentence: string, attempts: number, step: keyof typeof AFTER_GIVING_UP): string {
+  const base = sentence.replace(/;\s*(?:it|they|the request|the snapshot) will be tried again[^.]*\.$|;\s*we will keep trying\.$/i, '.');
+  return `${base} Gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${AFTER_GIVING_UP[step]}.`;
+}
+
 export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const { db, clock, log } = deps;
@@ -121,7 +138,8 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   async function settleAvailable(snap: ProviderSnapshot, actor = 'scheduler') {
     const now = await clock.now(db);
     if (!(await finish({
-      status: 'available', provider_snapshot_id: snap.providerSnapshotId, size_bytes: snap.sizeBytes ?? row.size_bytes ?? null,
+      // Never '' (an adapter's "no id yet"): keep the id we already had, or none.
+      status: 'available', provider_snapshot_id: snap.providerSnapshotId || row.provider_snapshot_id || null, size_bytes: snap.sizeBytes ?? row.size_bytes ?? null,
       available_at: now, next_attempt_at: null, last_error: null, attempts: 0,
     }))) return;
     await event('available', `Provider id ${snap.providerSnapshotId}`, actor);
@@ -144,9 +162,13 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
     }
   }
 
-  async function retryOrFail(e: unknown, attemptsAllowed: number, whatFailed: string) {
+  async function retryOrFail(e: unknown, attemptsAllowed: number, whatFailed: 'create' | 'status' | 'delete') {
     const sentence = errorSentence(e, provider!.displayName);
-    const retryable = !(e instanceof ProviderError) || e.retryable;
+    // A garbled success answer to a status read (a body cut short on the way) changed nothing
+    // at the provider: ask again, bounded like any retry, rather than mark failed a snapshot the
+    // provider may well finish. A 404 without the provider's body (wrong apiUrl) still fails at once.
+    const garbledRead = whatFailed === 'status' && e instanceof ProviderError && e.code === 'bad_response' && e.status !== null && e.status < 300;
+    const retryable = !(e instanceof ProviderError) || e.retryable || garbledRead;
     if (!(e instanceof ProviderError)) log.warn({ snapshotId: id, err: (e as Error)?.message?.slice(0, 300) }, `${whatFailed}: unexpected error`);
     if (retryable && row.attempts < attemptsAllowed) {
       const wait = e instanceof ProviderError && e.retryAfterMs ? e.retryAfterMs : backoffMs(row.attempts, limits.backoffBaseMs, limits.backoffMaxMs);
@@ -154,7 +176,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
       deps.onOutcome?.('retry', provider!.slug);
       return false;
     }
-    return sentence;
+    return retryable ? gaveUpSentence(sentence, row.attempts, whatFailed) : sentence;
   }
 
   async function doCreate() {
@@ -169,6 +191,9 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
         const found = await provider!.findByMarker(server, marker);
         if (found && found.state !== 'gone') {
           await event('adopted', `Found snapshot ${found.providerSnapshotId} from an interrupted attempt`);
+          // The interrupted create already replaced the previous snapshot where the provider
+          // keeps one per server (Linode); findByMarker cannot say so, the capability does.
+          if (provider!.capabilities.slotsPerServer === 1) await supersedeOlder();
           if (found.state === 'available') return await settleAvailable(found);
           if (found.state === 'failed') return await fail(found.reason ?? `${provider!.displayName} reported the snapshot as failed.`);
           await finish({ status: 'creating', provider_snapshot_id: found.providerSnapshotId || null, next_attempt_at: await later(limits.pollBaseMs), attempts: 0, last_error: null });
@@ -176,17 +201,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
         }
       }
       const result = await provider!.create(server, marker);
-      if (result.supersedesPrevious) {
-        const now = await clock.now(db);
-        const older = await db.selectFrom('ss_snapshots').select('id').where('server_id', '=', Number(row.server_id))
-          .where('provider', '=', provider!.slug).where('id', '<>', id).where('status', '=', 'available').execute();
-        if (older.length > 0) {
-          await db.updateTable('ss_snapshots').set({ status: 'superseded', updated_at: now }).where('id', 'in', older.map((o) => Number(o.id))).where('status', '=', 'available').execute();
-          for (const o of older) {
-            await recordEvent(db, { snapshotId: Number(o.id), serverId: Number(row.server_id), actor: 'scheduler', action: 'superseded', detail: `${provider!.displayName} keeps only the latest snapshot; replaced by snapshot ${id}`, at: now });
-          }
-        }
-      }
+      if (result.supersedesPrevious) await supersedeOlder();
       if (result.state === 'available' && result.providerSnapshotId) {
         return await settleAvailable({ providerSnapshotId: result.providerSnapshotId, state: 'available', sizeBytes: result.sizeBytes ?? null });
       }
@@ -201,6 +216,18 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
     } catch (e) {
       const final = await retryOrFail(e, limits.createAttempts, 'create');
       if (final) await fail(final);
+    }
+  }
+
+  /** The provider dropped this server's earlier snapshots (single slot): keep them as history. */
+  async function supersedeOlder() {
+    const now = await clock.now(db);
+    const older = await db.selectFrom('ss_snapshots').select('id').where('server_id', '=', Number(row.server_id))
+      .where('provider', '=', provider!.slug).where('id', '<>', id).where('status', '=', 'available').execute();
+    if (older.length === 0) return;
+    await db.updateTable('ss_snapshots').set({ status: 'superseded', updated_at: now }).where('id', 'in', older.map((o) => Number(o.id))).where('status', '=', 'available').execute();
+    for (const o of older) {
+      await recordEvent(db, { snapshotId: Number(o.id), serverId: Number(row.server_id), actor: 'scheduler', action: 'superseded', detail: `${provider!.displayName} keeps only the latest snapshot; replaced by snapshot ${id}`, at: now });
     }
   }
 

@@ -12,8 +12,8 @@
  * `pendingPolls` keeps a new image `pending` for K DescribeImages answers (poll-counted, not
  * time-based), `requests` records every call, `images()` / `snapshots()` list what is stored.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { startFakeHttpServer, type FakeHttpServer, type FakeRequest } from './base.js';
 
 export const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const OWNER_ID = '123456789012';
@@ -150,7 +150,7 @@ export class FakeEc2 {
   private readonly imageMap = new Map<string, FakeImage>();
   private readonly snapshotMap = new Map<string, FakeEbsSnapshot>();
   private seq = 0x1000;
-  private server: http.Server | null = null;
+  private server: FakeHttpServer | null = null;
   private nextFailure: string | null = null;
 
   constructor(opts: FakeEc2Options = {}) {
@@ -160,22 +160,19 @@ export class FakeEc2 {
   }
 
   get url(): string {
-    const addr = this.server?.address() as AddressInfo | null;
-    if (!addr) throw new Error('fake EC2 not started');
-    return `http://127.0.0.1:${addr.port}`;
+    if (!this.server) throw new Error('fake EC2 not started');
+    return this.server.url;
   }
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.server = await startFakeHttpServer((r, res) => this.handle(r, res));
     return this;
   }
 
   async close(): Promise<void> {
     const srv = this.server;
     if (!srv) return;
-    srv.closeAllConnections();
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    await srv.close();
     this.server = null;
   }
 
@@ -238,10 +235,9 @@ export class FakeEc2 {
     return image;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  private handle(r: FakeRequest, res: http.ServerResponse): void {
+    const { req } = r;
+    const params = new URLSearchParams(r.raw);
     const action = params.get('Action') ?? '';
     const authorization = req.headers.authorization;
     const token = req.headers['x-amz-security-token'];
@@ -250,7 +246,7 @@ export class FakeEc2 {
 
     const fi = this.faults.findIndex((f) => !f.action || f.action === action);
     const fault = fi >= 0 ? this.faults.splice(fi, 1)[0] : undefined;
-    if (fault?.kind === 'hang') return; // never answer; the client must time out
+    if (fault?.kind === 'hang') return this.server?.hang(res); // never answer; the client must time out
     if (fault?.kind === '5xx') return this.sendError(res, requestId, new Ec2Error(500, 'InternalError', 'An internal error has occurred'));
     if (fault?.kind === 'throttle') return this.sendError(res, requestId, new Ec2Error(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
     if (fault?.kind === 'error') {

@@ -14,30 +14,19 @@
  *
  * Progress is counted, not timed: an action stays `in-progress` for `pendingPolls` reads.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import {
+  countMatching,
+  FailureQueue,
+  peakInWindow,
+  serveConnectionFailure,
+  startFakeHttpServer,
+  type InjectedFailure,
+  type RecordedRequest,
+  type RequestMatch,
+} from './base.js';
 
-export type InjectedFailure =
-  | { kind: '5xx'; status?: number }
-  | { kind: '429'; headers?: Record<string, string> }
-  | { kind: 'malformed' }
-  | { kind: 'hang' }
-  | { kind: 'reset' }
-  /** The request is carried out, then the connection drops before the answer (a lost reply). */
-  | { kind: 'lost' };
-
-export interface RequestMatch {
-  method?: string;
-  path?: RegExp;
-}
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: unknown;
-  at: number;
-}
+export type { InjectedFailure, RecordedRequest, RequestMatch } from './base.js';
 
 export interface DoAction {
   id: number;
@@ -108,10 +97,9 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
   const snapshots = new Map<number, DoSnapshot>();
   const actions = new Map<number, DoAction & { pollsLeft: number; name: string; fail: boolean }>();
   const tags = new Map<string, Set<string>>();
-  const injections: { failure: InjectedFailure; remaining: number; match: RequestMatch }[] = [];
+  const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
   const counted: number[] = []; // arrival times within the last hour, for the rate limit
-  const hanging = new Set<http.ServerResponse>();
   let nextSnapshotId = 70_000_000;
   let nextActionId = 2_000_000_000;
   let failNext = false;
@@ -321,79 +309,42 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     return notFound(res);
   }
 
-  const matches = (match: RequestMatch, method: string, path: string): boolean =>
-    (match.method === undefined || match.method === method) && (match.path === undefined || match.path.test(path));
+  const server = await startFakeHttpServer((r, res) => {
+    const { method } = r;
+    const path = r.url.pathname;
+    const body = r.json;
+    const at = now();
+    requests.push({ method, path, query: r.url.searchParams, body, at });
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://fake');
-      const method = req.method ?? 'GET';
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      let badJson = false;
-      if (raw !== '') {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          badJson = true;
-        }
+    if (r.req.headers.authorization !== `Bearer ${token}`) return error(res, 401, 'Unauthorized', 'Unable to authenticate you.');
+
+    while (counted.length > 0 && counted[0]! <= at - 3_600_000) counted.shift();
+    const lastMinute = counted.filter((t) => t > at - 60_000);
+    if (lastMinute.length >= perMinute) {
+      const retryAfter = Math.max(1, Math.ceil((lastMinute[0]! + 60_000 - at) / 1000));
+      return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.', { 'retry-after': String(retryAfter) });
+    }
+    if (counted.length >= perHour) return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.');
+    counted.push(at);
+
+    const f = injections.take(method, path);
+    if (f) {
+      if (serveConnectionFailure(server, r, res, f, (out) => route(method, path, r.url.searchParams, body, out))) return;
+      if (f.kind === 'malformed') {
+        res.writeHead(200, { 'Content-Type': 'application/json', ...rateHeaders() });
+        res.end('<html><body>502 Bad Gateway</body></html>');
+        return;
       }
-      const at = now();
-      requests.push({ method, path: u.pathname, query: u.searchParams, body, at });
+      if (f.kind === '429') return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.', f.headers ?? {});
+      if (f.kind === '5xx') return error(res, f.status ?? 500, 'server_error', 'Server was unable to give you a response.');
+    }
 
-      if (req.headers.authorization !== `Bearer ${token}`) return error(res, 401, 'Unauthorized', 'Unable to authenticate you.');
-
-      while (counted.length > 0 && counted[0]! <= at - 3_600_000) counted.shift();
-      const lastMinute = counted.filter((t) => t > at - 60_000);
-      if (lastMinute.length >= perMinute) {
-        const retryAfter = Math.max(1, Math.ceil((lastMinute[0]! + 60_000 - at) / 1000));
-        return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.', { 'retry-after': String(retryAfter) });
-      }
-      if (counted.length >= perHour) return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.');
-      counted.push(at);
-
-      const inj = injections.find((i) => i.remaining > 0 && matches(i.match, method, u.pathname));
-      if (inj) {
-        inj.remaining -= 1;
-        const f = inj.failure;
-        if (f.kind === 'hang') {
-          hanging.add(res);
-          return;
-        }
-        if (f.kind === 'reset') {
-          req.socket.destroy();
-          return;
-        }
-        if (f.kind === 'lost') {
-          res.writeHead = (() => res) as unknown as typeof res.writeHead;
-          res.end = (() => {
-            req.socket.destroy();
-            return res;
-          }) as unknown as typeof res.end;
-          route(method, u.pathname, u.searchParams, body, res);
-          return;
-        }
-        if (f.kind === 'malformed') {
-          res.writeHead(200, { 'Content-Type': 'application/json', ...rateHeaders() });
-          res.end('<html><body>502 Bad Gateway</body></html>');
-          return;
-        }
-        if (f.kind === '429') return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.', f.headers ?? {});
-        return error(res, f.status ?? 500, 'server_error', 'Server was unable to give you a response.');
-      }
-
-      if (badJson) return error(res, 400, 'bad_request', 'unexpected end of JSON input');
-      route(method, u.pathname, u.searchParams, body, res);
-    });
+    if (r.badJson) return error(res, 400, 'bad_request', 'unexpected end of JSON input');
+    route(method, path, r.url.searchParams, body, res);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-
   const fake: FakeDigitalOcean = {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     token,
     pendingPolls: opts.pendingPolls ?? 1,
     addDroplet(id, name = `droplet-${id}`) {
@@ -432,31 +383,12 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     actions: () => [...actions.values()].map((a) => ({ ...publicAction(a) })),
     tags: () => tags,
     inject(times, failure, match = {}) {
-      injections.push({ failure, remaining: times, match });
+      injections.add(times, failure, match);
     },
     requests,
-    count(match = {}) {
-      return requests.filter((r) => matches(match, r.method, r.path)).length;
-    },
-    peakInWindow(ms) {
-      return peakInWindow(requests.map((r) => r.at), ms);
-    },
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (match) => countMatching(requests, match),
+    peakInWindow: (ms) => peakInWindow(requests.map((r) => r.at), ms),
+    close: () => server.close(),
   };
   return fake;
-}
-
-function peakInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi += 1) {
-    while (sorted[hi]! - sorted[lo]! >= windowMs) lo += 1;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
 }

@@ -10,6 +10,10 @@
  *
  * Test controls: inject failures, keep images pending, fail or protect images, lock servers,
  * count requests (total, per path, peak per window), seed other people's snapshots.
+ *
+ * Self-contained on purpose (it repeats what the other fakes take from ./base.ts):
+ * bench/phase-budget.ts transpiles this one file alone and imports it from a scratch
+ * directory, where a relative import would not resolve. Keep it free of local imports.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

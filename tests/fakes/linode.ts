@@ -15,24 +15,26 @@
  * Progress is counted, not timed: a new snapshot stays in progress for `pendingPolls` reads
  * (of it, or of the backups list), then finishes.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import {
+  actDiscardingAnswer,
+  countMatching,
+  FailureQueue,
+  serveConnectionFailure,
+  startFakeHttpServer,
+  type CommonFailure,
+  type FakeHttpServer,
+  type RequestMatch,
+} from './base.js';
+
+export type { RequestMatch } from './base.js';
 
 export type InjectedFailure =
-  | { kind: '5xx'; status?: number }
-  | { kind: '429'; headers?: Record<string, string> }
-  | { kind: 'malformed' }
-  | { kind: 'hang' }
-  | { kind: 'reset' }
+  | CommonFailure
   /** Linode acts on the request, then the answer is lost (connection dropped / 500). */
   | { kind: 'reset-after' }
   | { kind: '5xx-after' }
   | { kind: 'error'; status: number; reason: string };
-
-export interface RequestMatch {
-  method?: string;
-  path?: RegExp;
-}
 
 export interface RecordedRequest {
   method: string;
@@ -97,14 +99,13 @@ export async function startFakeLinode(opts: FakeLinodeOptions = {}): Promise<Fak
   const token = opts.token ?? 'linode-test-token';
   const now = opts.now ?? Date.now;
   const linodes = new Map<number, FakeLinodeInstance>();
-  const injections: { failure: InjectedFailure; remaining: number; match: RequestMatch }[] = [];
+  const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
   const failNext = new Map<number, 'failed' | 'userAborted'>();
   let nextBackupId = 9_000_000;
   const iso = (): string => new Date(now()).toISOString().replace(/\.\d{3}Z$/, '');
 
-  const matches = (m: RequestMatch, method: string, path: string): boolean =>
-    (!m.method || m.method === method) && (!m.path || m.path.test(path));
+  let server: FakeHttpServer | undefined;
 
   const fake = {
     url: '',
@@ -128,14 +129,13 @@ export async function startFakeLinode(opts: FakeLinodeOptions = {}): Promise<Fak
       return { current: l?.current ?? null, inProgress: l?.inProgress ?? null, automatic: l?.automatic ?? [] };
     },
     inject(times: number, failure: InjectedFailure, match: RequestMatch = {}) {
-      injections.push({ failure, remaining: times, match });
+      injections.add(times, failure, match);
     },
     count(match: RequestMatch = {}) {
-      return requests.filter((r) => matches(match, r.method, r.path)).length;
+      return countMatching(requests, match);
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server?.close();
     },
   };
 
@@ -244,48 +244,32 @@ export async function startFakeLinode(opts: FakeLinodeOptions = {}): Promise<Fak
     return error(res, 405, 'Method not allowed');
   }
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = (req.url ?? '').split('?')[0] ?? '';
-      const method = req.method ?? 'GET';
-      let body: unknown = null;
-      const raw = Buffer.concat(chunks).toString('utf8');
-      if (raw) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = raw;
-        }
+  server = await startFakeHttpServer((r, res) => {
+    const { req, method } = r;
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const body: unknown = r.raw ? (r.badJson ? r.raw : r.json) : null;
+    requests.push({ method, path, body, authorization: req.headers.authorization });
+    const f = injections.take(method, path);
+    if (f) {
+      const act = (out: http.ServerResponse) => handle(method, path, body, req.headers.authorization, out);
+      if (serveConnectionFailure(server!, r, res, f, act)) return;
+      if (f.kind === 'malformed') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return void res.end('{"id": 12, "status": ');
       }
-      requests.push({ method, path, body, authorization: req.headers.authorization });
-      const inj = injections.find((i) => i.remaining > 0 && matches(i.match, method, path));
-      if (inj) {
-        inj.remaining--;
-        const f = inj.failure;
-        if (f.kind === 'hang') return;
-        if (f.kind === 'reset') return void req.socket.destroy();
-        if (f.kind === 'malformed') {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          return void res.end('{"id": 12, "status": ');
-        }
-        if (f.kind === '5xx') return error(res, f.status ?? 500, 'Please try again');
-        if (f.kind === '429') {
-          return send(res, 429, { errors: [{ reason: 'Too Many Requests' }] }, { 'X-RateLimit-Remaining': '0', ...f.headers });
-        }
-        if (f.kind === 'error') return error(res, f.status, f.reason);
-        if (f.kind === 'reset-after' || f.kind === '5xx-after') {
-          const discard = { writeHead: () => discard, end: () => undefined } as unknown as http.ServerResponse;
-          handle(method, path, body, req.headers.authorization, discard);
-          if (f.kind === 'reset-after') return void req.socket.destroy();
-          return error(res, 500, 'Please try again');
-        }
+      if (f.kind === '5xx') return error(res, f.status ?? 500, 'Please try again');
+      if (f.kind === '429') {
+        return send(res, 429, { errors: [{ reason: 'Too Many Requests' }] }, { 'X-RateLimit-Remaining': '0', ...f.headers });
       }
-      handle(method, path, body, req.headers.authorization, res);
-    });
+      if (f.kind === 'error') return error(res, f.status, f.reason);
+      if (f.kind === 'reset-after' || f.kind === '5xx-after') {
+        actDiscardingAnswer(act);
+        if (f.kind === 'reset-after') return void req.socket.destroy();
+        return error(res, 500, 'Please try again');
+      }
+    }
+    handle(method, path, body, req.headers.authorization, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4`;
+  fake.url = `${server.url}/v4`;
   return fake as FakeLinode;
 }

@@ -19,25 +19,27 @@
  * Progress is counted, not timed: an image shows `queued`/`saving` for `pendingPolls` reads
  * (by id or in a list), then `active`.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import {
+  actDiscardingAnswer,
+  countMatching,
+  FailureQueue,
+  serveConnectionFailure,
+  startFakeHttpServer,
+  type CommonFailure,
+  type FakeHttpServer,
+  type RequestMatch,
+} from './base.js';
+
+export type { RequestMatch } from './base.js';
 
 export type InjectedFailure =
-  | { kind: '5xx'; status?: number }
-  | { kind: '429'; headers?: Record<string, string> }
+  | CommonFailure
   | { kind: '401' }
-  | { kind: 'malformed' }
-  | { kind: 'hang' }
-  | { kind: 'reset' }
   /** The cloud acts on the request, then the answer is lost (connection dropped / 500). */
   | { kind: 'reset-after' }
   | { kind: '5xx-after' };
-
-export interface RequestMatch {
-  method?: string;
-  path?: RegExp;
-}
 
 export interface RecordedRequest {
   method: string;
@@ -122,13 +124,12 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
   const servers = new Set<string>();
   type StoredImage = GlanceImage & { pollsLeft: number; willFail: boolean; reads: number };
   const imageMap = new Map<string, StoredImage>();
-  const injections: { failure: InjectedFailure; remaining: number; match: RequestMatch }[] = [];
+  const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
   let failNext = false;
 
   const iso = (t = now()): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const matches = (m: RequestMatch, method: string, path: string): boolean =>
-    (!m.method || m.method === method) && (!m.path || m.path.test(path));
+  let server: FakeHttpServer | undefined;
 
   const fake = {
     url: '',
@@ -165,14 +166,13 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       return [...imageMap.values()].map(({ pollsLeft: _p, willFail: _w, reads: _r, ...img }) => img);
     },
     inject(times: number, failure: InjectedFailure, match: RequestMatch = {}) {
-      injections.push({ failure, remaining: times, match });
+      injections.add(times, failure, match);
     },
     count(match: RequestMatch = {}) {
-      return requests.filter((r) => matches(match, r.method, r.path)).length;
+      return countMatching(requests, match);
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server?.close();
     },
   };
 
@@ -352,49 +352,33 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
     return sendText(res, 404, '404 Not Found');
   }
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://fake');
-      const method = req.method ?? 'GET';
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = null;
-      if (raw) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = raw;
-        }
+  server = await startFakeHttpServer((r, res) => {
+    const { req, method } = r;
+    const u = r.url;
+    const body: unknown = r.raw ? (r.badJson ? r.raw : r.json) : null;
+    requests.push({ method, path: u.pathname, query: u.searchParams, headers: req.headers, body });
+    const f = injections.take(method, u.pathname);
+    if (f) {
+      const act = (out: http.ServerResponse) => handle(method, u.pathname, u.searchParams, req.headers, body, out);
+      if (serveConnectionFailure(server!, r, res, f, act)) return;
+      if (f.kind === 'malformed') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return void res.end('{"image": {"id": ');
       }
-      requests.push({ method, path: u.pathname, query: u.searchParams, headers: req.headers, body });
-      const inj = injections.find((i) => i.remaining > 0 && matches(i.match, method, u.pathname));
-      if (inj) {
-        inj.remaining--;
-        const f = inj.failure;
-        if (f.kind === 'hang') return;
-        if (f.kind === 'reset') return void req.socket.destroy();
-        if (f.kind === 'malformed') {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          return void res.end('{"image": {"id": ');
-        }
-        if (f.kind === '5xx') return nova(res, f.status ?? 500, 'computeFault', 'Unexpected API Error.');
-        if (f.kind === '429') {
-          return sendJson(res, 429, { overLimit: { code: 429, message: 'This request was rate-limited.' } }, f.headers ?? {});
-        }
-        if (f.kind === '401') return unauthorized(res);
-        if (f.kind === 'reset-after' || f.kind === '5xx-after') {
-          const discard = { writeHead: () => discard, end: () => undefined } as unknown as http.ServerResponse;
-          handle(method, u.pathname, u.searchParams, req.headers, body, discard);
-          if (f.kind === 'reset-after') return void req.socket.destroy();
-          return nova(res, 500, 'computeFault', 'Unexpected API Error.');
-        }
+      if (f.kind === '5xx') return nova(res, f.status ?? 500, 'computeFault', 'Unexpected API Error.');
+      if (f.kind === '429') {
+        return sendJson(res, 429, { overLimit: { code: 429, message: 'This request was rate-limited.' } }, f.headers ?? {});
       }
-      handle(method, u.pathname, u.searchParams, req.headers, body, res);
-    });
+      if (f.kind === '401') return unauthorized(res);
+      if (f.kind === 'reset-after' || f.kind === '5xx-after') {
+        actDiscardingAnswer(act);
+        if (f.kind === 'reset-after') return void req.socket.destroy();
+        return nova(res, 500, 'computeFault', 'Unexpected API Error.');
+      }
+    }
+    handle(method, u.pathname, u.searchParams, req.headers, body, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = server.url;
   fake.authUrl = `${fake.url}/identity`;
   return fake as FakeOpenstack;
 }

@@ -11,31 +11,20 @@
  * Not documented, so a test setting: whether the list's `description` parameter filters by
  * exact value, by substring, or is ignored. The adapter must be right under all three.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import {
+  countMatching,
+  FailureQueue,
+  peakInWindow,
+  serveConnectionFailure,
+  startFakeHttpServer,
+  type InjectedFailure,
+  type RecordedRequest,
+  type RequestMatch,
+} from './base.js';
 
-export type InjectedFailure =
-  | { kind: '5xx'; status?: number }
-  | { kind: '429'; headers?: Record<string, string> }
-  | { kind: 'malformed' }
-  | { kind: 'hang' }
-  | { kind: 'reset' }
-  /** The request is carried out, then the connection drops before the answer (a lost reply). */
-  | { kind: 'lost' };
-
-export interface RequestMatch {
-  method?: string;
-  path?: RegExp;
-}
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: unknown;
-  at: number;
-}
+export type { InjectedFailure, RecordedRequest, RequestMatch } from './base.js';
 
 export interface VultrSnapshot {
   id: string;
@@ -85,10 +74,9 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
 
   const instances = new Map<string, { id: string; label: string }>();
   const snapshots = new Map<string, VultrSnapshot & { pollsLeft: number }>();
-  const injections: { failure: InjectedFailure; remaining: number; match: RequestMatch }[] = [];
+  const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
   const accepted: number[] = []; // arrival times of requests counted against the rate limit
-  const hanging = new Set<http.ServerResponse>();
 
   const iso = (): string => new Date(now()).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
@@ -189,79 +177,42 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
     return error(res, 404, 'Not found.');
   }
 
-  const matches = (match: RequestMatch, method: string, path: string): boolean =>
-    (match.method === undefined || match.method === method) && (match.path === undefined || match.path.test(path));
+  const server = await startFakeHttpServer((r, res) => {
+    const { method } = r;
+    const path = r.url.pathname;
+    const body = r.json;
+    const at = now();
+    requests.push({ method, path, query: r.url.searchParams, body, at });
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://fake');
-      const method = req.method ?? 'GET';
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      let badJson = false;
-      if (raw !== '') {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          badJson = true;
-        }
+    // About 30 per second per address, counted over the last second.
+    while (accepted.length > 0 && accepted[0]! <= at - 1000) accepted.shift();
+    if (accepted.length >= perSecond) return error(res, 429, 'Rate limit exceeded. Please try again later.');
+    accepted.push(at);
+
+    if (r.req.headers.authorization !== `Bearer ${apiKey}`) return error(res, 401, 'Invalid API token.');
+
+    const f = injections.take(method, path);
+    if (f) {
+      if (serveConnectionFailure(server, r, res, f, (out) => route(method, path, r.url.searchParams, body, out))) return;
+      if (f.kind === 'malformed') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{"snapshot":{"id":"x","status":"comp');
+        return;
       }
-      const at = now();
-      requests.push({ method, path: u.pathname, query: u.searchParams, body, at });
-
-      // About 30 per second per address, counted over the last second.
-      while (accepted.length > 0 && accepted[0]! <= at - 1000) accepted.shift();
-      if (accepted.length >= perSecond) return error(res, 429, 'Rate limit exceeded. Please try again later.');
-      accepted.push(at);
-
-      if (req.headers.authorization !== `Bearer ${apiKey}`) return error(res, 401, 'Invalid API token.');
-
-      const inj = injections.find((i) => i.remaining > 0 && matches(i.match, method, u.pathname));
-      if (inj) {
-        inj.remaining -= 1;
-        const f = inj.failure;
-        if (f.kind === 'hang') {
-          hanging.add(res);
-          return;
-        }
-        if (f.kind === 'reset') {
-          req.socket.destroy();
-          return;
-        }
-        if (f.kind === 'lost') {
-          res.writeHead = (() => res) as unknown as typeof res.writeHead;
-          res.end = (() => {
-            req.socket.destroy();
-            return res;
-          }) as unknown as typeof res.end;
-          route(method, u.pathname, u.searchParams, body, res);
-          return;
-        }
-        if (f.kind === 'malformed') {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end('{"snapshot":{"id":"x","status":"comp');
-          return;
-        }
-        if (f.kind === '429') {
-          res.writeHead(429, { 'Content-Type': 'application/json', ...f.headers });
-          res.end(JSON.stringify({ error: 'Rate limit exceeded.', status: 429 }));
-          return;
-        }
-        return error(res, f.status ?? 500, 'Internal server error.');
+      if (f.kind === '429') {
+        res.writeHead(429, { 'Content-Type': 'application/json', ...f.headers });
+        res.end(JSON.stringify({ error: 'Rate limit exceeded.', status: 429 }));
+        return;
       }
+      if (f.kind === '5xx') return error(res, f.status ?? 500, 'Internal server error.');
+    }
 
-      if (badJson) return error(res, 400, 'Invalid JSON.');
-      route(method, u.pathname, u.searchParams, body, res);
-    });
+    if (r.badJson) return error(res, 400, 'Invalid JSON.');
+    route(method, path, r.url.searchParams, body, res);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-
   const fake: FakeVultr = {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     apiKey,
     pendingPolls: opts.pendingPolls ?? 1,
     descriptionFilter: opts.descriptionFilter ?? 'exact',
@@ -288,31 +239,12 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
     },
     snapshots: () => [...snapshots.values()].map(publicSnapshot),
     inject(times, failure, match = {}) {
-      injections.push({ failure, remaining: times, match });
+      injections.add(times, failure, match);
     },
     requests,
-    count(match = {}) {
-      return requests.filter((r) => matches(match, r.method, r.path)).length;
-    },
-    peakInWindow(ms) {
-      return peakInWindow(requests.map((r) => r.at), ms);
-    },
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    count: (match) => countMatching(requests, match),
+    peakInWindow: (ms) => peakInWindow(requests.map((r) => r.at), ms),
+    close: () => server.close(),
   };
   return fake;
-}
-
-function peakInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi += 1) {
-    while (sorted[hi]! - sorted[lo]! >= windowMs) lo += 1;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
 }
