@@ -391,3 +391,19 @@ describe('panel snapshots recorded twice', () => {
     expect(list.body.items.filter((s: { providerSnapshotId: string }) => s.providerSnapshotId === hostId.body.providerSnapshotId)).toHaveLength(1);
   });
 });
+
+describe('one snapshot with retention in words', () => {
+  test('when a scheduled snapshot is read, then the answer says what retention will do with it and why', async () => {
+    const server = await addServer(t, { title: 'explained' });
+    const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Explained', intervalMinutes: 60, retention: { keepLast: 1 } });
+    await api(sc, 'put', `/api/v1/servers/${server}/schedules`, { scheduleIds: [s.body.schedule.id] });
+    const now = await clock.now(t.handle.db);
+    await t.handle.db.updateTable('ss_assignments').set({ next_slot_at: new Date(now.getTime() - 1) }).where('server_id', '=', server).execute();
+    await runUntilIdle(sc);
+    const [row] = (await api(sc, 'get', `/api/v1/snapshots?serverId=${server}`)).body.items;
+    const one = await api(sc, 'get', `/api/v1/snapshots/${row.id}`);
+    expect(one.body.snapshot.retention).toEqual({ action: 'keep', reasons: ['kept: last #1', 'kept: newest good snapshot (minKeep 1)'] });
+    const manual = await api(sc, 'post', `/api/v1/servers/${server}/snapshots`, {});
+    expect((await api(sc, 'get', `/api/v1/snapshots/${manual.body.snapshot.id}`)).body.snapshot.retention).toBeNull();
+  });
+});

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { previewRetention } from '../engine/apply-retention.js';
 import { conflict, notFound } from '../errors.js';
 import { serverDisplayName, serverProblem } from '../host.js';
 import { getSnapshot, listSnapshots, parsePatch, snapshotToApi, type SnapshotRow } from '../snapshots.js';
@@ -41,8 +42,19 @@ export function snapshotsRouter(ctx: AppContext): Router {
 
   r.get('/snapshots/:id', async (req, res) => {
     const id = parseId(req.params.id, 'id');
-    const [snapshot] = await enrich([await getSnapshot(db, id)]);
-    res.json({ snapshot });
+    const row = await getSnapshot(db, id);
+    const [snapshot] = await enrich([row]);
+    // What retention thinks of this snapshot right now, in words ("kept: daily #3").
+    let retention: { action: string; reasons: string[] } | null = null;
+    if (row.schedule_id !== null) {
+      const schedule = await db.selectFrom('ss_schedules').selectAll().where('id', '=', Number(row.schedule_id)).executeTakeFirst();
+      if (schedule) {
+        const { decisions } = await previewRetention(db, await clock.now(db), Number(row.server_id), schedule);
+        const d = decisions.find((x) => x.id === id);
+        if (d) retention = { action: d.action, reasons: d.reasons };
+      }
+    }
+    res.json({ snapshot: { ...snapshot, retention } });
   });
 
   r.patch('/snapshots/:id', async (req, res) => {

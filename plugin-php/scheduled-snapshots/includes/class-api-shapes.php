@@ -97,7 +97,26 @@ final class Api_Shapes {
 			'protection'         => self::str( $raw['protection'] ?? '' ),
 			'canDelete'          => self::bool( $raw['canDelete'] ?? true ),
 			'serverProblem'      => self::str( $raw['serverProblem'] ?? '' ),
+			'retention'          => self::retention( $raw['retention'] ?? null ),
 		);
+	}
+
+	/**
+	 * Retention's view of one snapshot: keep/delete and its reasons as sentences.
+	 *
+	 * @return array|null
+	 */
+	public static function retention( $raw ) {
+		if ( ! is_array( $raw ) || ! isset( $raw['action'] ) || ! in_array( $raw['action'], array( 'keep', 'delete' ), true ) ) {
+			return null;
+		}
+		$reasons = array();
+		foreach ( ( is_array( $raw['reasons'] ?? null ) ? $raw['reasons'] : array() ) as $reason ) {
+			if ( is_string( $reason ) && '' !== $reason ) {
+				$reasons[] = $reason;
+			}
+		}
+		return array( 'action' => $raw['action'], 'reasons' => array_slice( $reasons, 0, 10 ) );
 	}
 
 	/** @return array|null */

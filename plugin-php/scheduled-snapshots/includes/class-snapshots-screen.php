@@ -205,6 +205,9 @@ final class Snapshots_Screen {
 			__( 'Size', 'scheduled-snapshots' )                 => '' === Display::size( $s['sizeBytes'] ) ? '—' : Display::size( $s['sizeBytes'] ),
 			__( 'Protection', 'scheduled-snapshots' )           => '' !== $s['protection'] ? $s['protection'] : '—',
 		);
+		if ( null !== $s['retention'] ) {
+			$rows[ __( 'Retention', 'scheduled-snapshots' ) ] = implode( '; ', $s['retention']['reasons'] );
+		}
 		if ( '' !== $s['lastError'] ) {
 			$rows[ __( 'Last error', 'scheduled-snapshots' ) ] = $s['lastError'];
 		}

@@ -187,6 +187,21 @@ final class ScreensTest extends Test_Case {
 		$this->assertStringContainsString( 'id="ss-snapshot-history"', $html );
 	}
 
+	public function test_the_snapshot_edit_screen_says_what_retention_will_do_with_it_as_text(): void {
+		$this->screen( 'ss-snapshots' );
+		$snapshot              = $this->hostile_snapshot();
+		$snapshot['retention'] = array( 'action' => 'keep', 'reasons' => array( 'kept: last #1, daily #1', self::HOSTILE ) );
+		$this->fake_sidecar()
+			->on( 'GET', '#^/api/v1/snapshots/42$#', array( 200, array( 'snapshot' => $snapshot ) ) )
+			->on( 'GET', '#^/api/v1/snapshots/42/events$#', array( 200, array( 'items' => array() ) ) );
+		$_GET = array( 'page' => 'ss-snapshots', 'view' => 'edit', 'snapshot' => '42' );
+
+		$html = $this->render( array( Snapshots_Screen::class, 'render' ) );
+
+		$this->assert_no_hostile_markup( $html );
+		$this->assertMatchesRegularExpression( '#<th scope="row">Retention</th><td>kept: last \#1, daily \#1; &lt;script&gt;#', $html );
+	}
+
 	public function test_the_connection_check_says_exactly_what_is_wrong(): void {
 		$missing = Settings_Screen::check_connection( new Sidecar_Client( SS_SIDECAR_URL, null ) );
 		$down    = Settings_Screen::check_connection( Sidecar_Client::from_config() );
