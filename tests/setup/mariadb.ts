@@ -48,13 +48,17 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 export async function startPrivateMariadb(): Promise<{ url: string; stop: () => Promise<void>; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ss-mariadb-'));
   const datadir = path.join(dir, 'data');
+  // Its own tmpdir: servers started at the same moment in a shared /tmp trip over each
+  // other's temporary tables.
+  const tmpdir = path.join(dir, 'tmp');
+  fs.mkdirSync(tmpdir);
   execFileSync('mariadb-install-db', [
-    '--no-defaults', `--datadir=${datadir}`, '--user=root',
+    '--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, '--user=root',
     '--auth-root-authentication-method=normal', '--skip-test-db',
   ], { stdio: 'ignore' });
   const port = await freePort();
   const child = spawn('mariadbd', [
-    '--no-defaults', `--datadir=${datadir}`, `--socket=${path.join(dir, 'sock')}`, `--port=${port}`,
+    '--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, `--socket=${path.join(dir, 'sock')}`, `--port=${port}`,
     '--bind-address=127.0.0.1', '--user=root', '--skip-log-bin', '--innodb-flush-log-at-trx-commit=2',
     '--max-connections=500', '--innodb-buffer-pool-size=256M', `--log-error=${path.join(dir, 'error.log')}`,
   ], { stdio: 'ignore' });
