@@ -170,6 +170,13 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
     const garbledRead = whatFailed === 'status' && e instanceof ProviderError && e.code === 'bad_response' && e.status !== null && e.status < 300;
     const retryable = !(e instanceof ProviderError) || e.retryable || garbledRead;
     if (!(e instanceof ProviderError)) log.warn({ snapshotId: id, err: (e as Error)?.message?.slice(0, 300) }, `${whatFailed}: unexpected error`);
+    // Waiting for our own request budget (no HTTP status: nothing was sent) is not a failed
+    // attempt: reschedule for when the budget has room, without using up the retries.
+    if (e instanceof ProviderError && e.code === 'rate_limited' && e.status === null && e.retryAfterMs) {
+      await finish({ next_attempt_at: await later(e.retryAfterMs), attempts: Math.max(0, row.attempts - 1), last_error: sentence.slice(0, 1000) });
+      deps.onOutcome?.('deferred', provider!.slug);
+      return false;
+    }
     if (retryable && row.attempts < attemptsAllowed) {
       const wait = e instanceof ProviderError && e.retryAfterMs ? e.retryAfterMs : backoffMs(row.attempts, limits.backoffBaseMs, limits.backoffMaxMs);
       await finish({ next_attempt_at: await later(wait), last_error: `${sentence} (attempt ${row.attempts} of ${attemptsAllowed}; retrying)`.slice(0, 1000) });

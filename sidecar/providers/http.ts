@@ -222,8 +222,21 @@ export interface RequestBudget {
    * Resolves when a request may be sent, with a function to call once its answer (or its
    * failure) has arrived. Waiters are served first come, first served.
    */
-  take(): Promise<() => void>;
+  take(maxWaitMs?: number): Promise<() => void>;
   readonly limits: Readonly<RequestBudgetLimits>;
+}
+
+/**
+ * The budget would make a request wait longer than the caller allows. The client turns it
+ * into a `rate_limited` ProviderError with `retryAfterMs`, so the engine reschedules the
+ * snapshot and frees its worker instead of holding a lease for up to an hour while other
+ * servers and providers wait.
+ */
+export class BudgetExhausted extends Error {
+  constructor(readonly waitMs: number) {
+    super(`request budget used up for ${Math.ceil(waitMs / 1000)} s`);
+    this.name = 'BudgetExhausted';
+  }
 }
 
 /**
@@ -304,9 +317,10 @@ export function createRequestBudget(
   // One waiter at a time: a chain of promises keeps the order and avoids two callers
   // taking the last token together.
   let queue: Promise<unknown> = Promise.resolve();
-  const acquire = async (): Promise<() => void> => {
+  const acquire = async (maxWaitMs: number): Promise<() => void> => {
     for (;;) {
       const wait = waitFor(now());
+      if (wait !== null && wait > maxWaitMs) throw new BudgetExhausted(wait);
       if (wait === null) {
         if (!answered) {
           let resolve!: () => void;
@@ -331,9 +345,9 @@ export function createRequestBudget(
 
   return {
     limits: Object.freeze({ ...limits }),
-    take(): Promise<() => void> {
+    take(maxWaitMs = Number.POSITIVE_INFINITY): Promise<() => void> {
       if (windows.length === 0) return Promise.resolve(() => undefined);
-      const turn = queue.then(acquire);
+      const turn = queue.then(() => acquire(maxWaitMs));
       queue = turn.catch(() => undefined);
       return turn;
     },
@@ -452,7 +466,19 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const idempotent = req.idempotent ?? (req.method !== 'POST' && req.method !== 'PATCH');
     const where = `${req.method} ${req.url}`; // path only: ids, never credentials
     for (let n = 1; ; n += 1) {
-      const answered = opts.budget ? await opts.budget.take() : null;
+      let answered: (() => void) | null = null;
+      if (opts.budget) {
+        try {
+          answered = await opts.budget.take(policy.maxRateLimitWaitMs);
+        } catch (e) {
+          if (!(e instanceof BudgetExhausted)) throw e;
+          // Our own budget, not the provider's refusal: status stays null, and the engine
+          // does not count it as a failed attempt.
+          throw new ProviderError('rate_limited',
+            `${name}: this account's request budget is used up for now; the request will be sent in about ${Math.ceil(e.waitMs / 1000)} s.`,
+            { retryAfterMs: e.waitMs, status: null });
+        }
+      }
       const started = now();
       let out: Outcome<T>;
       try {
