@@ -1,0 +1,121 @@
+import http from 'node:http';
+import type { Pool } from 'mysql2/promise';
+import { signedHeaders } from '../sidecar/signing.js';
+import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, count, resetEngineTables, seedSnapshots } from './seed.js';
+import { SECRET, startSidecars, stopSidecars, type SidecarOptions, type SidecarProcess } from './sidecars.js';
+import { percentiles, round } from './stats.js';
+
+/**
+ * Phase 3 — the snapshots list at 1,000,000 rows, through the real signed HTTP API of a
+ * running sidecar process (every request has its own nonce, as the plugin sends them).
+ * Requests are sequential: this is the latency one admin sees, not a load test.
+ */
+export interface ListCase {
+  name: string;
+  query: string;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  requests: number;
+  items: number;
+}
+
+export interface ListResult {
+  rows: number;
+  seedSeconds: number;
+  cases: ListCase[];
+  /** The worst p95 of the cases (target < 50 ms). */
+  p95Ms: number | null;
+  /** Following nextCursor page by page reached the same row as the cursor built for it. */
+  keysetChecked: boolean;
+  peakRssMb: Array<number | null>;
+}
+
+const WARMUP = 20;
+const MEASURED = 200;
+
+export async function listPhase(pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, total: number, log: (s: string) => void): Promise<ListResult> {
+  await resetEngineTables(pool);
+  const started = Date.now();
+  await seedSnapshots(pool, total, (done) => {
+    log(`  [list] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} snapshot rows written, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  });
+  const seedSeconds = round((Date.now() - started) / 1000, 1);
+  const n = await count(pool, `${PREFIX}ss_snapshots`);
+
+  const sidecars = await startSidecars(1, { ...sc, label: 'list', providers: { sandbox: { type: 'sandbox', latencyMs: 0 } } });
+  const sidecar = sidecars[0]!;
+  const cases: ListCase[] = [];
+  let keysetChecked = false;
+  try {
+    const client = apiClient(sidecar);
+    // The page 10,000 rows deep: follow the cursors there once (200 pages of 50), then check
+    // it against the cursor built from the table (base64url of "id:<n>").
+    let cursor: string | null = null;
+    for (let page = 0; page < 200; page++) {
+      const body = await client.get(`/api/v1/snapshots?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+      cursor = (body.json as { nextCursor: string | null }).nextCursor;
+      if (!cursor) throw new Error(`the list ended after ${page + 1} pages`);
+    }
+    const [[deep]] = await pool.query(`SELECT id FROM ${PREFIX}ss_snapshots ORDER BY id DESC LIMIT 1 OFFSET 9999`) as unknown as [[{ id: number }]];
+    const built = Buffer.from(`id:${Number(deep.id)}`).toString('base64url');
+    keysetChecked = built === cursor;
+    if (!keysetChecked) log(`  [list] warning: following cursors reached ${cursor}, the table says ${built}`);
+
+    let k = 0;
+    const someServer = () => FIRST_SERVER_ID + ((k++ * 7919) % SERVERS);
+    const defs: Array<{ name: string; query: () => string }> = [
+      { name: 'first page', query: () => '' },
+      { name: 'page 10,000 rows deep (keyset)', query: () => `cursor=${built}` },
+      { name: 'serverId filter', query: () => `serverId=${someServer()}` },
+      { name: 'status=failed (1 % of rows)', query: () => 'status=failed' },
+      { name: 'status=available (98 % of rows)', query: () => 'status=available' },
+      { name: 'scheduleId filter (60 % of rows)', query: () => `scheduleId=${HOURLY_SCHEDULE_ID}` },
+    ];
+    for (const d of defs) {
+      const times: number[] = [];
+      let items = 0;
+      for (let i = 0; i < WARMUP + MEASURED; i++) {
+        const q = d.query();
+        const r = await client.get(`/api/v1/snapshots${q ? `?${q}` : ''}`);
+        if (i >= WARMUP) times.push(r.ms);
+        items = Math.max(items, (r.json as { items: unknown[] }).items.length);
+      }
+      const p = percentiles(times);
+      cases.push({ name: d.name, query: d.query().replace(/\d{4,}$/, '<id>'), p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, requests: MEASURED, items });
+      log(`  [list] ${d.name}: p50 ${p.p50Ms} ms, p95 ${p.p95Ms} ms (${items} items a page)`);
+      sidecar.sample();
+    }
+    client.close();
+  } finally {
+    await stopSidecars(sidecars);
+  }
+  const p95s = cases.map((c) => c.p95Ms).filter((x): x is number => x !== null);
+  return { rows: n, seedSeconds, cases, p95Ms: p95s.length ? Math.max(...p95s) : null, keysetChecked, peakRssMb: [sidecar.peakRssMb] };
+}
+
+/** Signed GETs over one keep-alive connection, timed from the request to the last byte. */
+export function apiClient(sc: SidecarProcess) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const base = new URL(sc.url);
+  return {
+    async get(pathWithQuery: string): Promise<{ ms: number; json: unknown }> {
+      const headers = signedHeaders(SECRET, { method: 'GET', pathWithQuery, actor: '1' });
+      const t = process.hrtime.bigint();
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request({ host: base.hostname, port: base.port, path: pathWithQuery, method: 'GET', headers, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (status !== 200) throw new Error(`GET ${pathWithQuery} answered ${status}: ${text.slice(0, 300)}`);
+      return { ms, json: JSON.parse(text) };
+    },
+    close() { agent.destroy(); },
+  };
+}
