@@ -90,7 +90,7 @@ final class Schedule_Actions {
 		if ( $local ) {
 			wp_send_json_success( array( 'nextRuns' => array(), 'retentionSummary' => '', 'fields' => $local, 'message' => '' ) );
 		}
-		$answer = Sidecar_Client::from_config()->post( '/api/v1/schedules/preview', Schedule_Form::body( $values ) );
+		$answer = Sidecar_Client::from_config()->post( '/api/v1/schedules/preview', Schedule_Form::preview_body( $values ) );
 		if ( is_wp_error( $answer ) ) {
 			$data = $answer->get_error_data();
 			wp_send_json_success(

@@ -142,6 +142,19 @@ final class Schedule_Form {
 	}
 
 	/**
+	 * The body for a preview (next runs, retention in words): a save's body, except that a
+	 * name not typed yet does not hide the preview — the name does not change when snapshots
+	 * run or which are kept, and saving still refuses an empty one beside the field.
+	 */
+	public static function preview_body( array $values ): array {
+		$body = self::body( $values );
+		if ( '' === $body['name'] ) {
+			$body['name'] = __( 'New schedule', 'scheduled-snapshots' );
+		}
+		return $body;
+	}
+
+	/**
 	 * Map the API's field names ("retention.keepDaily", "keepDaily", "retention/keepDaily")
 	 * to this form's keys, and its short phrases ("must be at least 1") to sentences that
 	 * name the field as the form does. Messages for fields the form does not have go under ''.

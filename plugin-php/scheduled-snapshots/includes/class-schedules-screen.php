@@ -107,7 +107,7 @@ final class Schedules_Screen {
 		}
 
 		$preview = null;
-		$answer  = $client->post( '/api/v1/schedules/preview', Schedule_Form::body( $values ) );
+		$answer  = $client->post( '/api/v1/schedules/preview', Schedule_Form::preview_body( $values ) );
 		if ( is_wp_error( $answer ) ) {
 			if ( 'ss_api_error' !== $answer->get_error_code() ) {
 				Notices::print_inline_error( $answer );

@@ -41,6 +41,24 @@ final class SchedulePreviewTest extends Test_Case {
 		$this->assertSame( array( 'name' => 'n', 'intervalMinutes' => null, 'cron' => '0 3 * * *', 'timezone' => 'America/New_York', 'retention' => array( 'keepDaily' => 7 ), 'enabled' => false, 'noReboot' => false ), $body );
 	}
 
+	public function test_a_name_not_typed_yet_does_not_hide_the_preview(): void {
+		$this->login_as( 'administrator' );
+		$sidecar = $this->fake_sidecar()->on( 'POST', '#^/api/v1/schedules/preview$#', array( 200, array( 'nextRuns' => array( '2030-06-01T07:00:00.000Z' ), 'retentionSummary' => 'Keeps the last 2; never fewer than 1.' ) ) );
+
+		$json = $this->ajax(
+			array(
+				'_ajax_nonce' => wp_create_nonce( 'ss_schedule_preview' ),
+				'ss_schedule' => array( 'name' => '', 'frequency' => 'interval', 'intervalMinutes' => '1', 'timezone' => 'UTC', 'retention' => array( 'keepLast' => '2' ) ),
+			)
+		);
+
+		$this->assertTrue( $json['success'] );
+		$this->assertSame( 'Keeps the last 2; never fewer than 1.', $json['data']['retentionSummary'] );
+		$this->assertCount( 1, $json['data']['nextRuns'] );
+		$body = json_decode( $sidecar->requests[0]['body'], true );
+		$this->assertSame( 'New schedule', $body['name'] );
+	}
+
 	public function test_the_preview_refuses_users_without_the_capability(): void {
 		$this->login_as( 'subscriber' );
 		$sidecar = $this->fake_sidecar();

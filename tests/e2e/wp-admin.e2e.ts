@@ -1,0 +1,528 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, Session } from './support/browser.js';
+import { DebugLog } from './support/debug-log.js';
+import { env, server, urls } from './support/env.js';
+import { expectNotice, hoverRow, isoDateInDays, snapshotRow, snapshotRows, until, waitForSnapshotStatus } from './support/screens.js';
+
+/**
+ * Scheduled Snapshots in a real wp-admin: Chromium, WordPress (php -S), the sidecar with its
+ * schedule engine, MariaDB — all started by tests/e2e/run.sh. The flows run in order and
+ * share one site, as an admin's afternoon would: the 1-minute schedule is assigned early so
+ * that, by the time the retention flow looks, the engine has had its three minutes.
+ *
+ * After every test: no unexpected dialog (an alert() from injected markup fails the test),
+ * no JavaScript error, the shared secret in no response, and no new line in WordPress's
+ * debug.log other than core's own PHP 8.2 deprecations.
+ */
+
+const web1 = server('web-1'); // gets the 1-minute schedule; manual, protected and panel snapshots
+const web2 = server('web-2'); // Trash that works; the hostile schedule
+const web3 = server('web-3'); // its instance is in the sandbox's failDelete list
+
+const SCHEDULE_NAME = 'E2E every minute';
+const HOSTILE_NAME = '<script>alert(1)</script>';
+const HOSTILE_NOTE = '<img src=x onerror=alert(2)>';
+
+/** "in 22 seconds", "in 1 min" — or, when the slot is being dispatched this very moment, "1 second ago". */
+const RELATIVE = /(?:in \d+ (?:seconds?|secs?|mins?|minutes?)|\d+ (?:seconds?|secs?) ago)/;
+
+/**
+ * The schedule is assigned about 40 s before the retention flow starts watching; its third
+ * slot comes at most 3 min after the assignment (first slot within a minute, then one a
+ * minute), and snapshots take 1.5 s to become available. Bounded with some slack for a busy
+ * two-core machine.
+ */
+const RETENTION_WAIT_MS = 230_000;
+
+const state = {
+  scheduleId: '',
+  hostileScheduleId: '',
+  manualId: '',
+  panelId: '',
+  protectUntil: isoDateInDays(30),
+};
+
+let browser: Browser;
+let admin: Session;
+const sessions: Session[] = [];
+const suiteLog = new DebugLog(env.debugLog);
+const testLog = new DebugLog(env.debugLog);
+const allProblems: string[] = [];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  admin = await Session.open(browser, 'admin');
+  sessions.push(admin);
+});
+
+afterEach(async () => {
+  const problems: string[] = [];
+  for (const s of sessions) problems.push(...(await s.takeProblems()).map((p) => `${s.who}: ${p}`));
+  allProblems.push(...problems);
+  const phpLines = testLog.newLines();
+  expect({ problems, phpLines }, 'dialogs, page errors, leaked secret, or PHP lines in debug.log').toEqual({ problems: [], phpLines: [] });
+});
+
+afterAll(async () => {
+  for (const s of sessions) await s.close().catch(() => {});
+  await browser?.close();
+});
+
+/** Snapshot ids in the list as it is filtered now. */
+async function idsOnList(filters: Record<string, string | number>, label: string): Promise<string[]> {
+  await admin.goto(urls.snapshots(filters), label);
+  return (await snapshotRows(admin.page)).map((r) => r.id);
+}
+
+/** Open a server's edit screen from the host's server list, as a user would. */
+async function openServer(name: string): Promise<void> {
+  await admin.goto(urls.servers, 'servers');
+  await admin.clickAndLoad(admin.page.locator('a.row-title', { hasText: new RegExp(`^${name}$`) }), `server-${name}`);
+  await admin.page.locator('#ss-server-snapshots').waitFor();
+}
+
+/** "Take snapshot now" in the server's Snapshots box; returns the new snapshot's id. */
+async function takeSnapshotNow(name: string, serverId: number): Promise<string> {
+  const before = new Set(await idsOnList({ serverId, origin: 'manual' }, `snapshots-${name}-before`));
+  await openServer(name);
+  await admin.clickAndLoad(admin.page.locator('#ss-take-snapshot-now'), `server-${name}-snapshot-requested`);
+  await expectNotice(admin.page, 'snapshot-requested');
+  const after = await idsOnList({ serverId, origin: 'manual' }, `snapshots-${name}-after`);
+  const fresh = after.filter((id) => !before.has(id));
+  expect(fresh, `one new manual snapshot of ${name} in the list`).toHaveLength(1);
+  return fresh[0]!;
+}
+
+describe('Scheduled Snapshots in wp-admin', () => {
+  it('when the admin logs in at wp-login.php, then wp-admin offers Schedules, Snapshots and Snapshot Settings under Servers', async () => {
+    await admin.login(env.admin.login, env.admin.password);
+    expect(admin.page.url()).toContain('/wp-admin/');
+    const menu = admin.page.locator('#menu-posts-wpcd_app_server .wp-submenu a');
+    const items = (await menu.allInnerTexts()).map((t) => t.trim());
+    expect(items).toEqual(expect.arrayContaining(['Schedules', 'Snapshots', 'Snapshot Settings']));
+  });
+
+  it('when a schedule is added with an empty name, then the form keeps what was typed and says beside the name why; when it is valid, then the list shows it with its retention in words and next run', async () => {
+    const { page } = admin;
+    await admin.goto(urls.schedules, 'schedules');
+    await admin.clickAndLoad(page.locator('#ss-add-schedule'), 'schedule-add-new');
+    // A fresh form already previews its defaults: retention in words and the next five runs.
+    expect(await page.locator('#ss-retention-preview').innerText()).toBe('Keeps 7 daily and 4 weekly; never fewer than 1.');
+    expect(await page.locator('#ss-next-runs li').count()).toBe(5);
+    await page.fill('#ss-schedule-name', '');
+    await page.check('#ss-frequency-interval');
+    await page.fill('#ss-schedule-interval', '1');
+    await page.fill('#ss-retention-keepLast', '2');
+    await page.fill('#ss-retention-keepDaily', '');
+    await page.fill('#ss-retention-keepWeekly', '');
+    // The live preview (admin-ajax) follows the form as it is typed, name or no name.
+    await expect.poll(() => page.locator('#ss-retention-preview').innerText(), { timeout: 10_000 }).toBe('Keeps the last 2; never fewer than 1.');
+    await expect.poll(() => page.locator('#ss-next-runs li').first().innerText(), { timeout: 10_000 }).toMatch(RELATIVE);
+    expect(await page.locator('#ss-preview-message').innerText()).toBe('');
+    await admin.shot('schedule-form-filled-no-name');
+    await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'schedule-empty-name-refused');
+
+    await expectNotice(page, 'schedule-invalid');
+    const nameCell = page.locator('tr:has(#ss-schedule-name) td');
+    await expect.poll(() => nameCell.locator('#ss-error-name').innerText()).toMatch(/name must not be empty/i);
+    expect(await page.getAttribute('#ss-schedule-name', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#ss-schedule-name', 'aria-describedby')).toBe('ss-error-name');
+    expect(await page.inputValue('#ss-schedule-interval')).toBe('1');
+    expect(await page.inputValue('#ss-retention-keepLast')).toBe('2');
+    expect(await page.inputValue('#ss-retention-keepDaily')).toBe('');
+    expect(await page.locator('#ss-retention-preview').innerText()).toBe('Keeps the last 2; never fewer than 1.');
+    expect(await page.locator('#ss-next-runs li').count()).toBe(5);
+
+    await page.fill('#ss-schedule-name', SCHEDULE_NAME);
+    await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'schedule-created');
+    await expectNotice(page, 'schedule-created');
+    const row = page.locator('table.ss-schedules-table tbody tr', { has: page.locator('a.ss-schedule-name', { hasText: SCHEDULE_NAME }) });
+    await row.waitFor();
+    state.scheduleId = (await row.getAttribute('data-schedule-id')) ?? '';
+    expect(state.scheduleId).toMatch(/^\d+$/);
+    expect((await row.locator('td.column-frequency').innerText()).trim()).toBe('Every minute');
+    expect((await row.locator('td.column-retention').innerText()).trim()).toBe('Keeps the last 2; never fewer than 1.');
+    expect((await row.locator('td.column-servers').innerText()).trim()).toBe('0 servers');
+    // Next run: the next whole minute, shown in the site's date format with "in … " beside it.
+    const next = await row.locator('td.column-next_run time').getAttribute('datetime');
+    const inMs = new Date(next ?? '').getTime() - Date.now();
+    expect(inMs).toBeGreaterThan(-5_000);
+    expect(inMs).toBeLessThanOrEqual(65_000);
+    expect(await row.locator('td.column-next_run').innerText()).toMatch(RELATIVE);
+  });
+
+  it('when the schedule is ticked in a server\'s Snapshots box and the host\'s Update is clicked, then after the reload the box shows it checked with its next run', async () => {
+    const { page } = admin;
+    await openServer(web1.name);
+    const box = page.locator(`#ss-server-schedule-${state.scheduleId}`);
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await admin.shot('server-web-1-schedule-ticked');
+    await admin.clickAndLoad(page.locator('#publish'), 'server-web-1-updated');
+
+    await expectNotice(page, 'server-schedules-saved');
+    expect(await page.locator(`#ss-server-schedule-${state.scheduleId}`).isChecked()).toBe(true);
+    const item = page.locator(`#ss-server-schedules li[data-schedule-id="${state.scheduleId}"]`);
+    expect(await item.innerText()).toContain(SCHEDULE_NAME);
+    expect(await item.locator('.ss-next-run').innerText()).toMatch(new RegExp(`next run .+\\(${RELATIVE.source}\\)`));
+
+    await admin.goto(urls.schedules, 'schedules-after-assign');
+    const row = page.locator(`#ss-schedule-${state.scheduleId}`);
+    expect((await row.locator('td.column-servers').innerText()).trim()).toBe('1 server');
+  });
+
+  it('when a schedule is named <script>alert(1)</script>, then the Schedules list, its edit form and a server\'s Snapshots box show the name as text and no script runs', async () => {
+    const { page } = admin;
+    await admin.goto(`${urls.schedules}&view=new`, 'hostile-schedule-new');
+    await page.fill('#ss-schedule-name', HOSTILE_NAME);
+    await page.fill('#ss-schedule-interval', '1');
+    await page.fill('#ss-retention-keepLast', '3');
+    await page.fill('#ss-retention-keepDaily', '');
+    await page.fill('#ss-retention-keepWeekly', '');
+    await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'hostile-schedule-created');
+    await expectNotice(page, 'schedule-created');
+
+    const link = page.locator('a.ss-schedule-name', { hasText: HOSTILE_NAME });
+    expect(await link.innerText()).toBe(HOSTILE_NAME);
+    state.hostileScheduleId = (await page.locator('table.ss-schedules-table tbody tr', { has: link }).getAttribute('data-schedule-id')) ?? '';
+    expect(state.hostileScheduleId).toMatch(/^\d+$/);
+    await expectNoInjectedMarkup();
+
+    await admin.clickAndLoad(link, 'hostile-schedule-edit');
+    expect(await page.inputValue('#ss-schedule-name')).toBe(HOSTILE_NAME);
+    await expectNoInjectedMarkup();
+
+    // Assign it to web-2, so that it has scheduled snapshots by the time the Snapshots screens are checked.
+    await openServer(web2.name);
+    const label = page.locator(`#ss-server-schedules li[data-schedule-id="${state.hostileScheduleId}"] label`);
+    expect((await label.innerText()).trim()).toBe(HOSTILE_NAME);
+    await page.locator(`#ss-server-schedule-${state.hostileScheduleId}`).check();
+    await admin.clickAndLoad(page.locator('#publish'), 'server-web-2-hostile-assigned');
+    await expectNotice(page, 'server-schedules-saved');
+    expect(await page.locator(`#ss-server-schedule-${state.hostileScheduleId}`).isChecked()).toBe(true);
+    expect((await label.innerText()).trim()).toBe(HOSTILE_NAME);
+    await expectNoInjectedMarkup();
+  });
+
+  it('when Take snapshot now is clicked in a server\'s Snapshots box, then the Snapshots list shows a manual snapshot that becomes available', async () => {
+    state.manualId = await takeSnapshotNow(web1.name, web1.id);
+    const row = (await snapshotRows(admin.page)).find((r) => r.id === state.manualId)!;
+    expect(row.server).toBe(web1.name);
+    expect(row.origin).toBe('Manual');
+    expect(['requested', 'creating', 'available']).toContain(row.status);
+
+    const done = await waitForSnapshotStatus(admin, state.manualId, 'available');
+    expect(done.statusText).toBe('Available');
+  });
+
+  it('when a snapshot is protected (never delete, a date, a note), then the screen shows the values and its history lists each change with who and when', async () => {
+    const { page } = admin;
+    await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1');
+    const row = snapshotRow(page, state.manualId);
+    const actions = await hoverRow(row);
+    await admin.clickAndLoad(actions.locator('a.ss-action-edit'), 'snapshot-edit');
+    expect(await page.locator('#ss-snapshot-details').getAttribute('data-snapshot-id')).toBe(state.manualId);
+
+    const clickedAt = Date.now();
+    await page.check('#ss-keep-forever');
+    await page.fill('#ss-delete-not-before', state.protectUntil);
+    await page.fill('#ss-note', 'Before the PHP 8.3 upgrade — keep.');
+    await admin.shot('snapshot-protection-filled');
+    await admin.clickAndLoad(page.locator('#ss-snapshot-submit'), 'snapshot-protected');
+
+    await expectNotice(page, 'snapshot-updated');
+    expect(await page.isChecked('#ss-keep-forever')).toBe(true);
+    expect(await page.inputValue('#ss-delete-not-before')).toBe(state.protectUntil);
+    expect(await page.inputValue('#ss-note')).toBe('Before the PHP 8.3 upgrade — keep.');
+    const details = await page.locator('#ss-snapshot-details').innerText();
+    expect(details).toMatch(/Protection\s+Never delete automatically/);
+
+    const history = await page.locator('#ss-snapshot-history tbody tr').evaluateAll((rows) => rows.map((tr) => {
+      const cells = [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim());
+      return { at: tr.querySelector('time')?.getAttribute('datetime') ?? '', when: cells[0], who: cells[1], what: cells[2], details: cells[3] };
+    }));
+    const change = history.find((h) => h.what === 'Protection or note changed');
+    expect(change, `a "Protection or note changed" event in ${JSON.stringify(history)}`).toBeDefined();
+    expect(change!.who).toBe('admin');
+    expect(change!.details).toContain('Never delete automatically: on');
+    expect(change!.details).toContain(`Do not delete before ${state.protectUntil}`);
+    expect(change!.details).toContain('Note changed');
+    expect(Math.abs(new Date(change!.at).getTime() - clickedAt)).toBeLessThan(120_000);
+    expect(change!.when).not.toBe('');
+    // The earlier events are there too: who asked for it, and the scheduler making it available.
+    expect(history.map((h) => h.what)).toEqual(expect.arrayContaining(['Requested', 'Available']));
+    expect(history.find((h) => h.what === 'Requested')!.who).toBe('admin');
+
+    await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1-protected');
+    expect((await snapshotRows(page)).find((r) => r.id === state.manualId)!.protection).toBe('Never delete automatically');
+  });
+
+  it('when a row is hovered, then Edit | Trash | Delete Record appear; when Trash is confirmed, then the snapshot leaves the list', async () => {
+    const { page } = admin;
+    const id = await takeSnapshotNow(web2.name, web2.id);
+    await waitForSnapshotStatus(admin, id, 'available');
+
+    const row = snapshotRow(page, id);
+    const actions = row.locator('.row-actions');
+    // WordPress keeps row actions off-screen until the row is hovered or focused.
+    await page.mouse.move(0, 0);
+    const hidden = await actions.boundingBox();
+    expect(hidden === null || hidden.x < 0, `row actions hidden before hover (box ${JSON.stringify(hidden)})`).toBe(true);
+    await hoverRow(row);
+    const shown = await actions.boundingBox();
+    expect(shown !== null && shown.x >= 0, `row actions on screen after hover (box ${JSON.stringify(shown)})`).toBe(true);
+    expect((await actions.innerText()).replace(/\s+/g, ' ').trim()).toBe('Edit | Trash | Delete Record');
+    await admin.shot('snapshot-row-hovered');
+
+    const confirms = await admin.withConfirm(/deleted at Sandbox/, async () => {
+      await admin.clickAndLoad(actions.locator('a.ss-action-trash'), 'snapshot-trashed');
+    });
+    expect(confirms).toHaveLength(1);
+    expect(await expectNotice(page, 'snapshot-trashed')).toMatch(/Deleted at Sandbox .* removed from the list/);
+    expect(await row.count()).toBe(0);
+    await admin.reload('snapshots-after-trash');
+    expect(await snapshotRow(page, id).count()).toBe(0);
+  });
+
+  it('when the provider refuses to delete, then Trash leaves the row as delete_failed with the reason; when Delete Record is confirmed (the provider copy stays), then it leaves the list', async () => {
+    const { page } = admin;
+    const id = await takeSnapshotNow(web3.name, web3.id);
+    await waitForSnapshotStatus(admin, id, 'available');
+
+    const confirms = await admin.withConfirm(/Trash this snapshot\?/, async () => {
+      const actions = await hoverRow(snapshotRow(page, id));
+      await admin.clickAndLoad(actions.locator('a.ss-action-trash'), 'snapshot-trash-failed');
+    });
+    expect(confirms).toHaveLength(1);
+    expect(await expectNotice(page, 'snapshot-trash-failed')).toMatch(/could not delete it: .*refused to delete.* Use Delete Record/);
+    const failed = (await snapshotRows(page)).find((r) => r.id === id);
+    expect(failed?.status).toBe('delete_failed');
+    expect(failed?.statusText).toMatch(/^Delete failed\n.*refused to delete snapshot sbx-\d+/);
+
+    // The server's Snapshots box says the same about its last snapshot (web-3 has no schedule).
+    await openServer(web3.name);
+    const last = page.locator('#ss-server-last-snapshot');
+    expect(await last.getAttribute('data-status')).toBe('delete_failed');
+    expect(await last.locator('a').getAttribute('href')).toContain(`snapshot=${id}`);
+    expect(await last.innerText()).toMatch(/Delete failed \(Manual\)\n.*refused to delete snapshot sbx-\d+/);
+    await admin.goto(urls.snapshots({ serverId: web3.id }), 'snapshots-web-3-delete-failed');
+
+    const recordConfirms = await admin.withConfirm(/Delete only the record/, async () => {
+      const actions = await hoverRow(snapshotRow(page, id));
+      expect((await actions.innerText()).replace(/\s+/g, ' ').trim()).toBe('Edit | Trash | Delete Record');
+      await admin.clickAndLoad(actions.locator('a.ss-action-delete-record'), 'snapshot-record-deleted');
+    });
+    expect(recordConfirms).toHaveLength(1);
+    expect(recordConfirms[0]).toMatch(/Nothing is deleted at the provider/);
+    expect(await expectNotice(page, 'snapshot-record-deleted')).toMatch(/copy at the provider \(sbx-\d+\) was left as it is/);
+    expect(await snapshotRow(page, id).count()).toBe(0);
+  });
+
+  it('when the host\'s backup tab takes a snapshot, then it enters the Snapshots list with origin panel', async () => {
+    const { page } = admin;
+    const before = new Set(await idsOnList({ serverId: web1.id, origin: 'panel' }, 'snapshots-panel-before'));
+    await openServer(web1.name);
+    await admin.clickAndLoad(page.locator('#ss-standin-take-snapshot'), 'server-web-1-backup-tab');
+    expect(await page.locator('#ss-standin-notice').innerText()).toMatch(/took snapshot sbx-\d+ and fired the host hook/);
+    expect(await page.locator('.ss-notice.notice-error').count(), 'no "could not be added" notice').toBe(0);
+
+    const after = await idsOnList({ serverId: web1.id, origin: 'panel' }, 'snapshots-panel-after');
+    const fresh = after.filter((id) => !before.has(id));
+    expect(fresh).toHaveLength(1);
+    state.panelId = fresh[0]!;
+    const row = (await snapshotRows(page)).find((r) => r.id === state.panelId)!;
+    expect(row.origin).toBe('Backup tab');
+    expect(row.server).toBe(web1.name);
+    await waitForSnapshotStatus(admin, state.panelId, 'available');
+  });
+
+  it('when the 1-minute keep-last-2 schedule has made three snapshots, then the oldest leaves the list while the manual (protected) and panel snapshots stay', async ({ signal }) => {
+    const { page } = admin;
+    const filters = { serverId: web1.id, scheduleId: state.scheduleId };
+    const seen = new Map<string, string>(); // id → last status seen
+    let current: string[] = [];
+    // Watch the schedule's snapshots of web-1: the engine makes one a minute; the third makes
+    // retention delete the first. The first lives at least two minutes, and the flows since the
+    // assignment take well under that, so the watch sees it before it goes. Bounded: three
+    // slots plus slack.
+    const oldest = await until('three scheduled snapshots were made and the oldest left the list', async () => {
+      await page.goto(urls.snapshots(filters), { waitUntil: 'load' });
+      const rows = await snapshotRows(page);
+      for (const r of rows) {
+        expect(r.origin).toBe('Scheduled');
+        seen.set(r.id, r.status);
+      }
+      current = rows.map((r) => r.id);
+      const ids = [...seen.keys()].sort((a, b) => Number(a) - Number(b));
+      if (ids.length >= 3 && !current.includes(ids[0]!)) return ids[0]!;
+      return undefined;
+    }, { timeoutMs: RETENTION_WAIT_MS, intervalMs: 2000, page, signal, describe: async () => `seen ${JSON.stringify([...seen])}, listed ${JSON.stringify(current)}` });
+    await admin.shot('retention-oldest-gone');
+
+    const ids = [...seen.keys()].sort((a, b) => Number(a) - Number(b));
+    // The two newest available ones are kept (keepLast 2); a newer one may be on its way.
+    const newest = ids.slice(-2);
+    for (const id of newest) expect(current, `snapshot ${id} still listed`).toContain(id);
+    expect(current).not.toContain(oldest);
+
+    // The manual snapshot (protected) and the panel snapshot of the same server are untouched.
+    await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1-after-retention');
+    const all = await snapshotRows(page);
+    expect(all.find((r) => r.id === state.manualId)?.status).toBe('available');
+    expect(all.find((r) => r.id === state.panelId)?.status).toBe('available');
+    expect(all.find((r) => r.id === oldest)).toBeUndefined();
+
+    // The Schedules list still shows the schedule's next run, a minute away at most.
+    await admin.goto(urls.schedules, 'schedules-after-retention');
+    const next = await page.locator(`#ss-schedule-${state.scheduleId} td.column-next_run time`).getAttribute('datetime');
+    expect(new Date(next ?? '').getTime() - Date.now()).toBeLessThanOrEqual(65_000);
+  }, RETENTION_WAIT_MS + 30_000);
+
+  it('when a hostile note and schedule name reach the Snapshots list and a snapshot\'s screen, then they show as text and no script runs', async ({ signal }) => {
+    const { page } = admin;
+    const filters = { serverId: web2.id, scheduleId: state.hostileScheduleId };
+    let rows: Awaited<ReturnType<typeof snapshotRows>> = [];
+    // The hostile schedule was assigned to web-2 minutes ago: it has made a snapshot by now (bounded wait).
+    const first = await until('the hostile schedule made a snapshot of web-2', async () => {
+      await page.goto(urls.snapshots(filters), { waitUntil: 'load' });
+      rows = await snapshotRows(page);
+      return rows.find((r) => r.status === 'available');
+    }, { timeoutMs: 90_000, intervalMs: 2000, page, signal, describe: async () => JSON.stringify(rows) });
+    await admin.shot('snapshots-hostile-schedule');
+    expect(first.schedule).toBe(HOSTILE_NAME);
+    // The list's schedule filter names it as text, and it is the selected filter.
+    const option = page.locator(`#ss-filter-schedule option[value="${state.hostileScheduleId}"]`);
+    expect(await option.innerText()).toBe(HOSTILE_NAME);
+    expect(await page.inputValue('#ss-filter-schedule')).toBe(state.hostileScheduleId);
+    await expectNoInjectedMarkup();
+
+    const actions = await hoverRow(snapshotRow(page, first.id));
+    await admin.clickAndLoad(actions.locator('a.ss-action-edit'), 'hostile-snapshot-edit');
+    expect(await detailsValue('Schedule')).toBe(HOSTILE_NAME);
+    await page.fill('#ss-note', HOSTILE_NOTE);
+    await admin.clickAndLoad(page.locator('#ss-snapshot-submit'), 'hostile-note-saved');
+    await expectNotice(page, 'snapshot-updated');
+    expect(await page.inputValue('#ss-note')).toBe(HOSTILE_NOTE);
+    expect(await detailsValue('Schedule')).toBe(HOSTILE_NAME);
+    await expectNoInjectedMarkup();
+
+    // The list filtered by that schedule (the filter form, as a user would submit it).
+    await admin.goto(urls.snapshots(), 'snapshots-all');
+    await page.selectOption('#ss-filter-schedule', state.hostileScheduleId);
+    await admin.clickAndLoad(page.locator('#ss-filter-submit'), 'snapshots-filtered-hostile');
+    const listed = await snapshotRows(page);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const r of listed) expect(r.schedule).toBe(HOSTILE_NAME);
+    await expectNoInjectedMarkup();
+  });
+
+  it('when the Settings screen checks the connection, then every step is ok against the running sidecar', async () => {
+    const { page } = admin;
+    await admin.goto(urls.settings, 'settings');
+    for (const step of ['secret', 'reachable', 'signature']) {
+      const item = page.locator(`#ss-check-${step}`);
+      expect(await item.getAttribute('data-state'), `${step}: ${await item.innerText()}`).toBe('ok');
+    }
+    expect(await page.locator('#ss-check-reachable').innerText()).toContain(`The snapshot service answers at ${env.sidecarUrl}`);
+    expect(await page.locator('#ss-check-signature').innerText()).toMatch(/shared secrets match/);
+    expect(await page.inputValue('#ss-sidecar-url')).toBe(env.sidecarUrl);
+    expect(await page.getAttribute('#ss-sidecar-url', 'readonly')).not.toBeNull();
+  });
+});
+
+describe('who may do what', () => {
+  const screens = [
+    ['Schedules', urls.schedules],
+    ['Snapshots', urls.snapshots()],
+    ['Settings', urls.settings],
+  ] as const;
+
+  for (const role of ['editor', 'subscriber'] as const) {
+    it(`when ${role === 'editor' ? 'an editor' : 'a subscriber'} opens the Schedules, Snapshots or Settings screen or posts to our admin-post actions, then WordPress refuses with 403`, async () => {
+      const who = await Session.open(browser, role);
+      sessions.push(who);
+      await who.login(env[role].login, env[role].password);
+      const menu = await who.page.locator('#adminmenu').innerText();
+      expect(menu).not.toMatch(/Schedules|Snapshot Settings/);
+      for (const [name, url] of screens) {
+        const response = await who.goto(url, `${name}-refused`);
+        expect(response?.status(), `${role} opening ${name}`).toBe(403);
+        expect(await who.page.locator('body').innerText()).toMatch(/not allowed/i);
+        expect(await who.page.locator('#ss-schedules-screen, #ss-snapshots-screen, #ss-settings-screen').count()).toBe(0);
+      }
+      if (role === 'editor') {
+        // An editor may edit the host's servers, but our Snapshots box is not shown to them.
+        await who.goto(urls.server(web1.id), 'server-web-1');
+        await who.page.locator('#post').waitFor();
+        expect(await who.page.locator('#ss-server-snapshots').count()).toBe(0);
+      }
+      // Forged requests with the role's own cookies: refused for lack of the capability.
+      const trash = await who.context.request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}`, { maxRedirects: 0 });
+      expect(trash.status()).toBe(403);
+      const save = await who.context.request.post(urls.adminPost, { form: { action: 'ss_save_schedule', schedule: 'new', 'ss_schedule[name]': `Forged by ${role}`, 'ss_schedule[intervalMinutes]': '1', 'ss_schedule[retention][keepLast]': '1' }, maxRedirects: 0 });
+      expect(save.status()).toBe(403);
+      expect(await save.text()).toMatch(/not allowed/i);
+      await who.close();
+    });
+  }
+
+  it('when an admin\'s browser is made to post to admin-post.php without a nonce, then it is refused (403) and nothing changes', async () => {
+    const { page } = admin;
+    const request = admin.context.request;
+    const noNonce = [
+      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}`, { maxRedirects: 0 }),
+      request.get(`${urls.adminPost}?action=ss_delete_snapshot_record&snapshot=${state.manualId}`, { maxRedirects: 0 }),
+      request.post(urls.adminPost, { form: { action: 'ss_update_snapshot', snapshot: state.manualId, note: 'forged' }, maxRedirects: 0 }),
+      request.post(urls.adminPost, { form: { action: 'ss_save_schedule', schedule: 'new', 'ss_schedule[name]': 'Forged schedule', 'ss_schedule[intervalMinutes]': '1', 'ss_schedule[retention][keepLast]': '1' }, maxRedirects: 0 }),
+      request.post(urls.adminPost, { form: { action: 'ss_take_snapshot', server: String(web1.id) }, maxRedirects: 0 }),
+      // A made-up nonce is no better.
+      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}&_wpnonce=0123456789`, { maxRedirects: 0 }),
+    ];
+    for (const response of await Promise.all(noNonce)) {
+      expect(response.status(), response.url()).toBe(403);
+      expect(await response.text()).toMatch(/link you followed has expired/i);
+    }
+    await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-after-forgery');
+    const manual = (await snapshotRows(page)).find((r) => r.id === state.manualId);
+    expect(manual?.status).toBe('available');
+    expect(manual?.protection).toBe('Never delete automatically');
+    await admin.goto(urls.schedules, 'schedules-after-forgery');
+    expect(await page.locator('a.ss-schedule-name', { hasText: /Forged/ }).count()).toBe(0);
+  });
+});
+
+describe('every page visited', () => {
+  it('then debug.log has no PHP notice, warning or error (core\'s PHP 8.2 deprecations aside), and the shared secret is in no page, header or log', async () => {
+    expect(suiteLog.newLines()).toEqual([]);
+    expect(allProblems).toEqual([]);
+    expect(admin.visited.length).toBeGreaterThan(30);
+    const shots = fs.readdirSync(env.artifacts).filter((f) => f.endsWith('.png'));
+    expect(shots.length).toBeGreaterThan(30);
+    // The sidecar answered every screen without an error of its own (no 5xx, no error lines),
+    // and never logged the secret.
+    const sidecarLog = fs.readFileSync(path.join(env.work, 'sidecar.log'), 'utf8');
+    expect(sidecarLog).not.toContain(env.secret);
+    const bad = sidecarLog.split('\n').filter((line) => /"level":(50|60)|"status":5\d\d/.test(line));
+    expect(bad).toEqual([]);
+    const debugLog = fs.existsSync(env.debugLog) ? fs.readFileSync(env.debugLog, 'utf8') : '';
+    expect(debugLog).not.toContain(env.secret);
+  });
+});
+
+/** A value of the snapshot screen's details table, by its label. */
+async function detailsValue(label: string): Promise<string> {
+  const row = admin.page.locator('#ss-snapshot-details tr', { has: admin.page.locator('th', { hasText: new RegExp(`^${label}$`) }) });
+  return (await row.locator('td').innerText()).trim();
+}
+
+/** Nothing a hostile name or note could have injected is in the page as markup. */
+async function expectNoInjectedMarkup(): Promise<void> {
+  const injected = await admin.page.evaluate(() => ({
+    scripts: [...document.querySelectorAll('script')].filter((s) => /alert\((1|2)\)/.test(s.textContent ?? '')).length,
+    images: document.querySelectorAll('img[src="x"], img[onerror]').length,
+  }));
+  expect(injected).toEqual({ scripts: 0, images: 0 });
+}
