@@ -115,5 +115,25 @@ export function describeTiming(t: Timing): string {
     if (n % 60 === 0) return n === 60 ? 'Every hour' : `Every ${n / 60} hours`;
     return n === 1 ? 'Every minute' : `Every ${n} minutes`;
   }
-  return `Cron "${t.cron ?? ''}" (${t.timezone})`;
+  return describeCron(t.cron ?? '', t.timezone);
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** Common cron shapes in words ("Every Saturday at 00:00 (UTC)"); anything else verbatim. */
+function describeCron(cron: string, tz: string): string {
+  const f = cron.trim().split(/\s+/);
+  const num = (x: string | undefined, max: number) => (x !== undefined && /^\d{1,2}$/.test(x) && Number(x) <= max ? Number(x) : null);
+  const minute = num(f[0], 59);
+  const hour = num(f[1], 23);
+  if (f.length === 5 && minute !== null && hour !== null && f[2] === '*' && f[3] === '*') {
+    const at = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+    if (f[4] === '*') return `Every day at ${at} (${tz})`;
+    const day = num(f[4], 7);
+    if (day !== null) return `Every ${WEEKDAYS[day]} at ${at} (${tz})`;
+  }
+  if (f.length === 5 && minute !== null && f[1] === '*' && f[2] === '*' && f[3] === '*' && f[4] === '*') {
+    return `Every hour at minute ${minute} (${tz})`;
+  }
+  return `Cron "${cron}" (${tz})`;
 }

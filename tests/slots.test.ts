@@ -68,3 +68,14 @@ describe('cron validation', () => {
     expect(cronProblem('99 3 * * *')).toMatch(/Not a valid cron/);
   });
 });
+
+describe('schedules in words', () => {
+  test('when a cron has a common shape, then it is said in words; otherwise verbatim', async () => {
+    const { describeTiming } = await import('../sidecar/slots.js');
+    expect(describeTiming({ intervalMinutes: null, cron: '0 0 * * 6', timezone: 'UTC' })).toBe('Every Saturday at 00:00 (UTC)');
+    expect(describeTiming({ intervalMinutes: null, cron: '30 2 * * *', timezone: 'Europe/Berlin' })).toBe('Every day at 02:30 (Europe/Berlin)');
+    expect(describeTiming({ intervalMinutes: null, cron: '15 * * * *', timezone: 'UTC' })).toBe('Every hour at minute 15 (UTC)');
+    expect(describeTiming({ intervalMinutes: null, cron: '0 */6 * * 1-5', timezone: 'UTC' })).toBe('Cron "0 */6 * * 1-5" (UTC)');
+    expect(describeTiming({ intervalMinutes: 720, cron: null, timezone: 'UTC' })).toBe('Every 12 hours');
+  });
+});
