@@ -296,10 +296,10 @@ describe('snapshots', () => {
     expect(await counts()).toBe(before);
   });
 
-  test('when a snapshot is still being created, then TRASH is a 409 and it stays', async () => {
+  test.each(['', '/record'])('when a snapshot is still being created, then TRASH / DELETE RECORD (%s) is a 409 and it stays', async (suffix) => {
     const take = await api(sc, 'post', `/api/v1/servers/${serverId}/snapshots`, {});
     const before = await counts();
-    const res = await api(sc, 'delete', `/api/v1/snapshots/${take.body.snapshot.id}`);
+    const res = await api(sc, 'delete', `/api/v1/snapshots/${take.body.snapshot.id}${suffix}`);
     expect(res.status).toBe(409);
     expect(res.body.error.message).toMatch(/still being created/);
     expect(await counts()).toBe(before);

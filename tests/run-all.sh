@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: every suite against real parts — the sidecar suite (vitest, real MariaDB, fake
-# provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress) and the
-# browser suite (Chromium driving wp-admin with the real sidecar). One private MariaDB serves
+# provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress), the
+# browser suite (Chromium driving wp-admin with the real sidecar) and the CI-sized
+# reliability suite (several sidecar processes, kills, database restarts, provider faults). One private MariaDB serves
 # them all unless SS_TEST_MYSQL_URL names another. Ends with one line: "Total: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,15 @@ if [ -x tests/e2e/run.sh ]; then
     if(m){console.log(+m[2], +(m[1]||0))}else{console.log(0,1)}' "$work/e2e.txt" 2>/dev/null || echo "0 1")
   add_counts "$p" "$f"
 fi
+
+echo "== Reliability suite, CI-sized (SS_RELIABILITY=full npm run test:reliability for the long run) =="
+NO_COLOR=1 npx vitest run -c vitest.reliability.config.ts 2>&1 | tee "$work/reliability.txt"
+rc=${PIPESTATUS[0]}; [ $rc -ne 0 ] && status=1
+read -r p f < <(node -e '
+  const t=require("fs").readFileSync(process.argv[1],"utf8").replace(/\x1b\[[0-9;]*m/g,"");
+  const m=[...t.matchAll(/Tests\s+(?:(\d+) failed \| )?(\d+) passed/g)].pop();
+  if(m){console.log(+m[2], +(m[1]||0))}else{console.log(0,1)}' "$work/reliability.txt" 2>/dev/null || echo "0 1")
+add_counts "$p" "$f"
 
 [ "$failed" -gt 0 ] && status=1
 echo "Total: $passed passed, $failed failed"

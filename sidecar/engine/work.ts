@@ -135,13 +135,13 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   }
   void lost;
 
-  async function settleAvailable(snap: ProviderSnapshot, actor = 'scheduler') {
+  async function settleAvailable(snap: ProviderSnapshot, actor = 'scheduler'): Promise<boolean> {
     const now = await clock.now(db);
     if (!(await finish({
       // Never '' (an adapter's "no id yet"): keep the id we already had, or none.
       status: 'available', provider_snapshot_id: snap.providerSnapshotId || row.provider_snapshot_id || null, size_bytes: snap.sizeBytes ?? row.size_bytes ?? null,
       available_at: now, next_attempt_at: null, last_error: null, attempts: 0,
-    }))) return;
+    }))) return false;
     await event('available', `Provider id ${snap.providerSnapshotId}`, actor);
     deps.onOutcome?.('available', provider!.slug);
     deps.onSettled?.(id, 'available');
@@ -152,6 +152,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
         log.error({ snapshotId: id, err: (e as Error).message }, 'retention could not run; it will run after the next snapshot');
       }
     }
+    return true;
   }
 
   async function fail(reason: string, action = 'failed') {
@@ -210,7 +211,8 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
       const result = await provider!.create(server, marker);
       if (result.supersedesPrevious) await supersedeOlder();
       if (result.state === 'available' && result.providerSnapshotId) {
-        return await settleAvailable({ providerSnapshotId: result.providerSnapshotId, state: 'available', sizeBytes: result.sizeBytes ?? null });
+        if (!(await settleAvailable({ providerSnapshotId: result.providerSnapshotId, state: 'available', sizeBytes: result.sizeBytes ?? null }))) await dropIfDuplicate(result.providerSnapshotId);
+        return;
       }
       if (result.state === 'failed') return await fail(`${provider!.displayName} reported the snapshot as failed right away.`);
       if (await finish({
@@ -219,11 +221,43 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
       })) {
         await event('creating', result.providerSnapshotId ? `Provider id ${result.providerSnapshotId}` : 'Accepted by the provider');
         deps.onOutcome?.('created', provider!.slug);
+      } else {
+        await dropIfDuplicate(result.providerSnapshotId);
       }
     } catch (e) {
       const final = await retryOrFail(e, limits.createAttempts, 'create');
       if (final) await fail(final);
     }
+  }
+
+  /**
+   * Our create reached the provider after our lease had run out (the database was away for
+   * longer than the lease while the call was on its way), and another attempt took the row
+   * over without finding our snapshot yet. If that attempt stored a different snapshot, ours
+   * is a second copy no record points to: delete it at the provider. While another attempt
+   * holds the row without a provider id, it may still adopt ours by its marker, so wait for it
+   * (at most two leases); a row nobody holds keeps ours for the next attempt to adopt.
+   */
+  async function dropIfDuplicate(mine: string | null | undefined) {
+    if (!mine) return;
+    for (let i = 0; i < 40; i++) {
+      const now = await db.selectFrom('ss_snapshots').select(['status', 'provider_snapshot_id', 'lease_owner']).where('id', '=', id).executeTakeFirst();
+      if (!now || now.provider_snapshot_id === mine) return;
+      if (now.provider_snapshot_id) {
+        try {
+          await provider!.delete(server, mine);
+          await event('duplicate_deleted', `A create that outlived its lease made a second snapshot ${mine}; it was deleted at the provider (this record keeps ${now.provider_snapshot_id}).`);
+        } catch (e) {
+          const why = e instanceof ProviderError ? e.message : 'the provider could not be reached';
+          log.warn({ snapshotId: id, providerSnapshotId: mine }, 'could not delete a duplicate made by a create that outlived its lease');
+          await event('duplicate_left', `A create that outlived its lease made a second snapshot ${mine}, and deleting it failed (${why}); delete it in the provider's dashboard.`);
+        }
+        return;
+      }
+      if (now.status !== 'requested' || now.lease_owner === null) break;
+      await new Promise((r) => setTimeout(r, Math.max(50, Math.floor(deps.leaseMs / 20))));
+    }
+    log.warn({ snapshotId: id, providerSnapshotId: mine }, 'a create outlived its lease and no other attempt stored a snapshot; it is left for adoption by its marker');
   }
 
   /** The provider dropped this server's earlier snapshots (single slot): keep them as history. */

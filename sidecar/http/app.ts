@@ -30,7 +30,7 @@ export function createApp(ctx: AppContext): Express {
       metrics.observeRequest(req, res.statusCode, ms);
       if (req.path !== '/healthz' && req.path !== '/metrics') {
         // Paths only, never headers or bodies: no secret, signature or credential reaches a log line.
-        ctx.log.info({ method: req.method, path: req.path.slice(0, 200), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+        ctx.log.info({ method: req.method, path: req.originalUrl.split('?')[0]!.slice(0, 200), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
       }
     });
     next();

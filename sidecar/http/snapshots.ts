@@ -132,6 +132,10 @@ export function snapshotsRouter(ctx: AppContext): Router {
   r.delete('/snapshots/:id/record', async (req, res) => {
     const id = parseId(req.params.id, 'id');
     const row = await getSnapshot(db, id);
+    if (row.status === 'requested' || row.status === 'creating') {
+      // Forgetting it now would leave the provider's copy with no record pointing at it.
+      throw conflict('This snapshot is still being created; wait until it is available or failed, then delete the record.');
+    }
     const now = await clock.now(db);
     await db.deleteFrom('ss_snapshots').where('id', '=', id).execute();
     await recordEvent(db, {
