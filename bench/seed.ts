@@ -1,4 +1,5 @@
 import type { Pool } from 'mysql2/promise';
+import { wpPostmetaDdl, wpPostsDdl } from '../tests/helpers/wp-schema.js';
 import { one, rows } from './database.js';
 
 /**
@@ -14,49 +15,9 @@ export const FIRST_SERVER_ID = 1001;
 export const HOURLY_SCHEDULE_ID = 1; // "Every 60 Min", seeded by migration 0007
 const FAR_FUTURE = '2100-01-01 00:00:00.000';
 
-/** WordPress 6.1's own definitions of posts / postmeta (as tests/helpers/db.ts creates them). */
+/** WordPress 6.1's own definitions of posts / postmeta (shared with the tests). */
 export function wordpressTablesDdl(prefix: string): string[] {
-  return [
-    `CREATE TABLE ${prefix}posts (
-      ID bigint(20) unsigned NOT NULL auto_increment,
-      post_author bigint(20) unsigned NOT NULL default '0',
-      post_date datetime NOT NULL default '0000-00-00 00:00:00',
-      post_date_gmt datetime NOT NULL default '0000-00-00 00:00:00',
-      post_content longtext NOT NULL,
-      post_title text NOT NULL,
-      post_excerpt text NOT NULL,
-      post_status varchar(20) NOT NULL default 'publish',
-      comment_status varchar(20) NOT NULL default 'open',
-      ping_status varchar(20) NOT NULL default 'open',
-      post_password varchar(255) NOT NULL default '',
-      post_name varchar(200) NOT NULL default '',
-      to_ping text NOT NULL,
-      pinged text NOT NULL,
-      post_modified datetime NOT NULL default '0000-00-00 00:00:00',
-      post_modified_gmt datetime NOT NULL default '0000-00-00 00:00:00',
-      post_content_filtered longtext NOT NULL,
-      post_parent bigint(20) unsigned NOT NULL default '0',
-      guid varchar(255) NOT NULL default '',
-      menu_order int(11) NOT NULL default '0',
-      post_type varchar(20) NOT NULL default 'post',
-      post_mime_type varchar(100) NOT NULL default '',
-      comment_count bigint(20) NOT NULL default '0',
-      PRIMARY KEY  (ID),
-      KEY post_name (post_name(191)),
-      KEY type_status_date (post_type,post_status,post_date,ID),
-      KEY post_parent (post_parent),
-      KEY post_author (post_author)
-    ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`,
-    `CREATE TABLE ${prefix}postmeta (
-      meta_id bigint(20) unsigned NOT NULL auto_increment,
-      post_id bigint(20) unsigned NOT NULL default '0',
-      meta_key varchar(255) default NULL,
-      meta_value longtext,
-      PRIMARY KEY  (meta_id),
-      KEY post_id (post_id),
-      KEY meta_key (meta_key(191))
-    ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`,
-  ];
+  return [wpPostsDdl(prefix), wpPostmetaDdl(prefix)];
 }
 
 /** 10,000 `wpcd_app_server` posts (status private) with the host's meta, ids 1001…11000. */

@@ -3,6 +3,9 @@ import { createConnection } from 'mysql2/promise';
 import { inject } from 'vitest';
 import { openDatabase, type DbHandle } from '../../sidecar/db.js';
 import { migrateToLatest } from '../../sidecar/migrate.js';
+import { wpPostmetaDdl, wpPostsDdl } from './wp-schema.js';
+
+export { wpPostmetaDdl, wpPostsDdl };
 
 /**
  * A fresh database per test file on the run's MariaDB (tests/setup/mariadb.ts), holding
@@ -44,51 +47,6 @@ export async function createTestDatabase(opts: { prefix?: string; migrate?: bool
       await c.end();
     },
   };
-}
-
-export function wpPostsDdl(prefix: string): string {
-  return `CREATE TABLE ${prefix}posts (
-    ID bigint(20) unsigned NOT NULL auto_increment,
-    post_author bigint(20) unsigned NOT NULL default '0',
-    post_date datetime NOT NULL default '0000-00-00 00:00:00',
-    post_date_gmt datetime NOT NULL default '0000-00-00 00:00:00',
-    post_content longtext NOT NULL,
-    post_title text NOT NULL,
-    post_excerpt text NOT NULL,
-    post_status varchar(20) NOT NULL default 'publish',
-    comment_status varchar(20) NOT NULL default 'open',
-    ping_status varchar(20) NOT NULL default 'open',
-    post_password varchar(255) NOT NULL default '',
-    post_name varchar(200) NOT NULL default '',
-    to_ping text NOT NULL,
-    pinged text NOT NULL,
-    post_modified datetime NOT NULL default '0000-00-00 00:00:00',
-    post_modified_gmt datetime NOT NULL default '0000-00-00 00:00:00',
-    post_content_filtered longtext NOT NULL,
-    post_parent bigint(20) unsigned NOT NULL default '0',
-    guid varchar(255) NOT NULL default '',
-    menu_order int(11) NOT NULL default '0',
-    post_type varchar(20) NOT NULL default 'post',
-    post_mime_type varchar(100) NOT NULL default '',
-    comment_count bigint(20) NOT NULL default '0',
-    PRIMARY KEY  (ID),
-    KEY post_name (post_name(191)),
-    KEY type_status_date (post_type,post_status,post_date,ID),
-    KEY post_parent (post_parent),
-    KEY post_author (post_author)
-  ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`;
-}
-
-export function wpPostmetaDdl(prefix: string): string {
-  return `CREATE TABLE ${prefix}postmeta (
-    meta_id bigint(20) unsigned NOT NULL auto_increment,
-    post_id bigint(20) unsigned NOT NULL default '0',
-    meta_key varchar(255) default NULL,
-    meta_value longtext,
-    PRIMARY KEY  (meta_id),
-    KEY post_id (post_id),
-    KEY meta_key (meta_key(191))
-  ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`;
 }
 
 /** Insert a host server the way WordPress would store a `wpcd_app_server` post. */

@@ -20,17 +20,9 @@ const GUARD = fileURLToPath(new URL('./network-guard.mjs', import.meta.url));
 const everyChild = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of everyChild) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+import { freePort } from '../../helpers/net.js';
+
+export { freePort };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
