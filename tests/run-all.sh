@@ -7,6 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+export PATH="$PATH:/usr/sbin"
+scripts/debian-packages.sh || exit 1
 work="$root/.tmp/test-run"
 rm -rf "$work"; mkdir -p "$work"
 
