@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../sidecar/db.js';
 import { sandboxContents } from '../sidecar/providers/sandbox.js';
 import { addServer, createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { advance, api, runUntilIdle, sidecarFor } from './helpers/sidecar.js';
+import { advance, advanceToNextSlot, api, runUntilIdle, sidecarFor } from './helpers/sidecar.js';
 
 let t: TestDatabase;
 beforeAll(async () => { t = await createTestDatabase(); });
@@ -17,6 +17,8 @@ describe('a 1-minute schedule on 3 servers', () => {
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock });
     try {
+      // Start one second past a minute boundary, so each 60 s step below crosses exactly one slot.
+      await advanceToNextSlot(clock, t.handle.db, 60_000);
       const servers = [await addServer(t, { title: 'a' }), await addServer(t, { title: 'b' }), await addServer(t, { title: 'c' })];
       const created = await api(sc, 'post', '/api/v1/schedules', { name: 'Every minute', intervalMinutes: 1, timezone: 'UTC', retention: { keepLast: 3 } });
       expect(created.status).toBe(201);
@@ -169,6 +171,7 @@ describe('retention through the engine', () => {
     const sc = await sidecarFor(t, { clock, providers: { flaky: { type: 'sandbox', latencyMs: 0 } }, limits: { createAttempts: 1 } });
     try {
       const db = t.handle.db;
+      await advanceToNextSlot(clock, t.handle.db, 60_000);
       const server = await addServer(t, { title: 'flaky', provider: 'flaky', instanceId: 'i-flaky' });
       const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Flaky', intervalMinutes: 1, retention: { keepLast: 1, maxAgeDays: 1 } });
       await api(sc, 'put', `/api/v1/servers/${server}/schedules`, { scheduleIds: [s.body.schedule.id] });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { loadConfig } from '../../sidecar/config.js';
-import { databaseClock, type Clock } from '../../sidecar/db.js';
+import { databaseClock, type Clock, type DbHandle } from '../../sidecar/db.js';
 import { silentLogger } from '../../sidecar/log.js';
 import { signedHeaders } from '../../sidecar/signing.js';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../../sidecar/sidecar.js';
@@ -52,4 +52,16 @@ export async function runUntilIdle(sc: Sidecar, maxRounds = 200): Promise<void> 
 /** Move the engine's clock forward (the database clock plus a test offset). */
 export function advance(clock: Clock, ms: number): void {
   clock.__test__offsetMs += ms;
+}
+
+/**
+ * Move the clock to one second past the next multiple of `intervalMs` — the next slot of an
+ * "every N minutes" schedule — so exactly one slot is due and the following one is a whole
+ * interval away, whatever the wall-clock time the test runs at. (A plain `advance` of one
+ * interval can land seconds before the next boundary, and a test that then polls forward in
+ * steps crosses it and gets a second, unexpected slot.)
+ */
+export async function advanceToNextSlot(clock: Clock, db: DbHandle['db'], intervalMs: number): Promise<void> {
+  const now = (await clock.now(db)).getTime();
+  advance(clock, intervalMs - (now % intervalMs) + 1000);
 }

@@ -9,7 +9,7 @@ import { databaseClock } from '../../sidecar/db.js';
 import { LINODE_NOT_ENABLED_MESSAGE } from '../../sidecar/providers/linode.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { driverSpec, eventsOf, expectPlainSentence, quietDatabase, settle, snapshotOf, takeNow } from '../helpers/providers.js';
-import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
+import { advance, advanceToNextSlot, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
 beforeAll(async () => { t = await createTestDatabase(); });
@@ -80,7 +80,7 @@ describe('Linode through the engine', () => {
     const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Hourly Linode', intervalMinutes: 60, retention: { keepLast: 1, minKeep: 1 } });
     await api(sc, 'put', `/api/v1/servers/${serverId}/schedules`, { scheduleIds: [s.body.schedule.id] });
     for (let hour = 0; hour < 3; hour++) {
-      advance(clock, 3600_000);
+      await advanceToNextSlot(clock, t.handle.db, 3600_000);
       await runUntilIdle(sc);
       const newest = (await api(sc, 'get', `/api/v1/snapshots?serverId=${serverId}&limit=1`)).body.items[0];
       expect((await settle(sc, clock, newest.id)).snap?.status).toBe('available');

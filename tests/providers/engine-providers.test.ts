@@ -24,7 +24,7 @@ import {
   type Driver,
   type DriverSpec,
 } from '../helpers/providers.js';
-import { advance, api, runUntilIdle, SECRET, sidecarFor, writeProvidersFile } from '../helpers/sidecar.js';
+import { SECRET, advance, advanceToNextSlot, api, runUntilIdle, sidecarFor, writeProvidersFile } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
 beforeAll(async () => { t = await createTestDatabase(); });
@@ -74,7 +74,7 @@ describe.each(DRIVERS.map((spec) => [spec.type, spec] as const))('%s through the
     expect(schedule.status).toBe(201);
     expect((await api(sc, 'put', `/api/v1/servers/${serverId}/schedules`, { scheduleIds: [schedule.body.schedule.id] })).status).toBe(200);
 
-    advance(clock, 3600_000);
+    await advanceToNextSlot(clock, t.handle.db, 3600_000);
     await oneRound(sc);
     const list = await api(sc, 'get', `/api/v1/snapshots?serverId=${serverId}`);
     expect(list.body.items).toHaveLength(1);
