@@ -17,15 +17,13 @@
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
 import {
-  accountBudget,
   bodyErrorCode,
-  budgetLimits,
-  createHttpClient,
   parseBody,
   providerMessage,
   restTuningShape,
   type HttpFailure,
   type HttpResponse,
+  bearerClient,
 } from './http.js';
 import {
   ProviderError,
@@ -140,22 +138,9 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
   const log = ctx.log.child({ provider: slug, type: 'digitalocean' });
   const now = ctx.now ?? Date.now;
   const tag = config.tag === undefined ? DEFAULT_TAG : config.tag;
-  const budget = accountBudget(
-    { type: 'digitalocean', baseURL, credential: config.token },
-    budgetLimits('digitalocean', config.budget),
-    { now: ctx.now, sleep: ctx.sleep },
-  );
-  const http = createHttpClient({
-    baseURL,
-    headers: { Authorization: `Bearer ${config.token}` },
-    providerName: NAME,
-    log,
-    budget,
-    timeoutMs: config.timeoutMs,
-    retry: config.maxRateLimitWaitMs === undefined ? undefined : { maxRateLimitWaitMs: config.maxRateLimitWaitMs },
-    sleep: ctx.sleep,
-    now: ctx.now,
-    describeFailure: describeDoFailure,
+  const http = bearerClient({
+    type: 'digitalocean', baseURL, token: config.token, budgetKey: config.token, config, ctx, log,
+    providerName: NAME, describeFailure: describeDoFailure,
   });
 
   /** Every page of a snapshot list, stopping early when `pick` finds one. */

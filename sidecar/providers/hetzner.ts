@@ -9,10 +9,7 @@
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
 import {
-  accountBudget,
   bodyErrorCode,
-  budgetLimits,
-  createHttpClient,
   markerLabels,
   markerLabelSelector,
   parseBody,
@@ -21,6 +18,7 @@ import {
   restTuningShape,
   type HttpFailure,
   type ResponseHeaders,
+  bearerClient,
 } from './http.js';
 import {
   ProviderError,
@@ -152,23 +150,9 @@ function numericId(value: string, what: string): string {
 export function createHetznerProvider(slug: string, config: HetznerConfig, ctx: ProviderContext): Provider {
   const baseURL = (config.apiUrl ?? HETZNER_API_URL).replace(/\/+$/, '');
   const log = ctx.log.child({ provider: slug, type: 'hetzner' });
-  const budget = accountBudget(
-    { type: 'hetzner', baseURL, credential: config.token },
-    budgetLimits('hetzner', config.budget),
-    { now: ctx.now, sleep: ctx.sleep },
-  );
-  const http = createHttpClient({
-    baseURL,
-    headers: { Authorization: `Bearer ${config.token}` },
-    providerName: NAME,
-    log,
-    budget,
-    timeoutMs: config.timeoutMs,
-    retry: config.maxRateLimitWaitMs === undefined ? undefined : { maxRateLimitWaitMs: config.maxRateLimitWaitMs },
-    sleep: ctx.sleep,
-    now: ctx.now,
-    describeFailure: describeHetznerFailure,
-    rateLimitDelay: hetznerRateLimitDelay,
+  const http = bearerClient({
+    type: 'hetzner', baseURL, token: config.token, budgetKey: config.token, config, ctx, log,
+    providerName: NAME, describeFailure: describeHetznerFailure, rateLimitDelay: hetznerRateLimitDelay,
   });
 
   async function getImage(id: string): Promise<HetznerImage | null> {

@@ -637,6 +637,44 @@ export function budgetLimits(type: string, override: RequestBudgetLimits | undef
 }
 
 /**
+ * The account budget and client a bearer-token REST adapter (Vultr, Hetzner, DigitalOcean)
+ * builds from its providers-file entry: one place maps `budget`, `timeoutMs` and
+ * `maxRateLimitWaitMs` onto the client. `budgetKey` names the account for the shared budget
+ * (the token; Vultr counts per address, so it passes '').
+ */
+export function bearerClient(o: {
+  type: string;
+  baseURL: string;
+  token: string;
+  budgetKey: string;
+  config: { budget?: RequestBudgetLimits; timeoutMs?: number; maxRateLimitWaitMs?: number };
+  ctx: { now?: () => number; sleep?: (ms: number) => Promise<void> };
+  log: Logger;
+  providerName: string;
+  describeFailure: DescribeFailure;
+  rateLimitDelay?: HttpClientOptions['rateLimitDelay'];
+}): HttpClient {
+  const budget = accountBudget(
+    { type: o.type, baseURL: o.baseURL, credential: o.budgetKey },
+    budgetLimits(o.type, o.config.budget),
+    { now: o.ctx.now, sleep: o.ctx.sleep },
+  );
+  return createHttpClient({
+    baseURL: o.baseURL,
+    headers: { Authorization: `Bearer ${o.token}` },
+    providerName: o.providerName,
+    log: o.log,
+    budget,
+    timeoutMs: o.config.timeoutMs,
+    retry: o.config.maxRateLimitWaitMs === undefined ? undefined : { maxRateLimitWaitMs: o.config.maxRateLimitWaitMs },
+    sleep: o.ctx.sleep,
+    now: o.ctx.now,
+    describeFailure: o.describeFailure,
+    ...(o.rateLimitDelay ? { rateLimitDelay: o.rateLimitDelay } : {}),
+  });
+}
+
+/**
  * Check a success body against the fields an adapter relies on. A provider (or a proxy in
  * front of it) answering something else becomes `bad_response`, naming what was missing
  * but never quoting the body.

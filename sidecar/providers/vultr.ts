@@ -9,13 +9,11 @@
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
 import {
-  accountBudget,
-  budgetLimits,
-  createHttpClient,
   parseBody,
   providerMessage,
   restTuningShape,
   type HttpFailure,
+  bearerClient,
 } from './http.js';
 import {
   ProviderError,
@@ -105,21 +103,10 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
   const baseURL = (config.apiUrl ?? VULTR_API_URL).replace(/\/+$/, '');
   const log = ctx.log.child({ provider: slug, type: 'vultr' });
   // Per address, not per key: every Vultr account behind this endpoint shares one budget.
-  const budget = accountBudget({ type: 'vultr', baseURL, credential: '' }, budgetLimits('vultr', config.budget), {
-    now: ctx.now,
-    sleep: ctx.sleep,
-  });
-  const http = createHttpClient({
-    baseURL,
-    headers: { Authorization: `Bearer ${config.apiKey}` },
-    providerName: NAME,
-    log,
-    budget,
-    timeoutMs: config.timeoutMs,
-    retry: config.maxRateLimitWaitMs === undefined ? undefined : { maxRateLimitWaitMs: config.maxRateLimitWaitMs },
-    sleep: ctx.sleep,
-    now: ctx.now,
-    describeFailure: describeVultrFailure,
+  // Vultr limits per source address, not per key: every key through one endpoint shares a budget.
+  const http = bearerClient({
+    type: 'vultr', baseURL, token: config.apiKey, budgetKey: '', config, ctx, log,
+    providerName: NAME, describeFailure: describeVultrFailure,
   });
 
   async function getSnapshot(id: string): Promise<VultrSnapshot | null> {
