@@ -22,7 +22,7 @@ export async function migrateToLatest(db: DB, prefix: string): Promise<string[]>
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     // No migration ran (e.g. the database is unreachable): keep the driver's error and its code.
-    if (!failed) throw error;
+    if (!failed) throw error instanceof Error ? error : new Error(String(error));
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

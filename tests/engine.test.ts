@@ -170,7 +170,6 @@ describe('retention through the engine', () => {
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { flaky: { type: 'sandbox', latencyMs: 0 } }, limits: { createAttempts: 1 } });
     try {
-      const db = t.handle.db;
       await advanceToNextSlot(clock, t.handle.db, 60_000);
       const server = await addServer(t, { title: 'flaky', provider: 'flaky', instanceId: 'i-flaky' });
       const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Flaky', intervalMinutes: 1, retention: { keepLast: 1, maxAgeDays: 1 } });

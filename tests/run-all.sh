@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: every suite against real parts — the sidecar suite (vitest, real MariaDB, fake
+# `npm test`: the type check and the linters (`npm run typecheck`, `npm run lint`), then every
+# suite against real parts — the sidecar suite (vitest, real MariaDB, fake
 # provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress), the
 # browser suite (Chromium driving wp-admin with the real sidecar) and the CI-sized
 # reliability suite (several sidecar processes, kills, database restarts, provider faults). One private MariaDB serves
@@ -24,6 +25,15 @@ trap cleanup EXIT
 
 passed=0; failed=0; status=0
 add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+# Types and lint first: each counts as one check in the totals, and a failure fails the run
+# (the suites still run, so one report shows everything).
+checks=""
+for check in typecheck lint; do
+  echo "== npm run $check =="
+  if npm run -s "$check"; then add_counts 1 0; checks="$checks $check ok,"
+  else add_counts 0 1; status=1; checks="$checks $check FAILED,"; fi
+done
 
 echo "== Sidecar suite (vitest) =="
 npx vitest run --reporter=default --reporter=json --outputFile="$work/vitest.json"
@@ -69,5 +79,6 @@ read -r p f < <(node -e '
 add_counts "$p" "$f"
 
 [ "$failed" -gt 0 ] && status=1
+echo "Checks:${checks%,}"
 echo "Total: $passed passed, $failed failed"
 exit $status

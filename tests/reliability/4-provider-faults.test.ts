@@ -18,7 +18,6 @@
  * providers' servers finish as if nothing were happening.
  */
 import { afterAll, expect, inject, test } from 'vitest';
-import { latestSlotAtOrBefore } from '../../sidecar/slots.js';
 import { startFakeHetzner, type FakeHetzner, type InjectedFailure, type RequestMatch } from '../fakes/hetzner.js';
 import { account, hetznerCopies, sandboxCopies, settled, type ProviderCopy } from './harness/ledger.js';
 import { SidecarProcess, SECRET, leaks, stopAll, waitFor } from './harness/processes.js';
@@ -110,7 +109,6 @@ test('when providers answer 429 storms, 5xx, timeouts, resets, garbage and never
   const sc = new SidecarProcess({ scenario: 's4', instanceId: 'solo', databaseUrl: world.url, providersFile: file, tickMs: 200, leaseMs: 5000, logLevel: 'debug' });
   sidecars.push(sc);
   await sc.start();
-  const slotAt = latestSlotAtOrBefore({ intervalMinutes: null, cron: '0 0 1 1 *', timezone: 'UTC' }, await dbNow(db));
 
   let planned = 0;
   for (const c of cases) {
