@@ -1,14 +1,15 @@
+/**
+ * The benchmark's own MariaDB: a private, throwaway server started with scripts/mariadb.sh
+ * under .tmp/bench/ (or the server SS_BENCH_MYSQL_URL names, where the benchmark creates
+ * and later drops its own databases). Nothing else's data is touched.
+ */
+
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { onExitStop, freePort, sleep } from './processes.js';
 
-/**
- * The benchmark's own MariaDB: a private, throwaway server started with scripts/mariadb.sh
- * under .tmp/bench/ (or the server SS_BENCH_MYSQL_URL names, where the benchmark creates
- * and later drops its own databases). Nothing else's data is touched.
- */
 export interface BenchServer {
   /** mysql://user[:pass]@host:port, without a database. */
   url: string;

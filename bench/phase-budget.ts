@@ -1,3 +1,11 @@
+/**
+ * Phase 5 — the provider's request budget. 10,000 servers on one Hetzner account, all due,
+ * one sidecar talking to the local fake of Hetzner's API (tests/fakes/hetzner.ts: requests
+ * counted, a 3,600/h bucket refilled one a second, 429 when empty). We report what the fake
+ * saw: peak requests in any second and any minute, and whether the account's budget was
+ * exceeded (a request the fake refused, or more than 3,600 inside an hour).
+ */
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,13 +17,6 @@ import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, resetEngineTables
 import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
 import { peakInWindow } from './stats.js';
 
-/**
- * Phase 5 — the provider's request budget. 10,000 servers on one Hetzner account, all due,
- * one sidecar talking to the local fake of Hetzner's API (tests/fakes/hetzner.ts: requests
- * counted, a 3,600/h bucket refilled one a second, 429 when empty). We report what the fake
- * saw: peak requests in any second and any minute, and whether the account's budget was
- * exceeded (a request the fake refused, or more than 3,600 inside an hour).
- */
 export interface BudgetResult {
   exceeded: boolean | null;
   reason?: string;

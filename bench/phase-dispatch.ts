@@ -1,10 +1,3 @@
-import type { Pool, PoolConnection } from 'mysql2/promise';
-import { benchPool, dbNow, one, rows, type BenchServer } from './database.js';
-import { cpuSeconds, sleep } from './processes.js';
-import { HOURLY_SCHEDULE_ID, PREFIX, SERVERS, resetEngineTables } from './seed.js';
-import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
-import { percentiles, round, type Percentiles } from './stats.js';
-
 /**
  * Phase 1 — dispatch. All 10,000 servers' hourly slots fall due at the same instant; the
  * sandbox provider answers at once (latencyMs 0). We watch ss_snapshots fill (dispatch: one
@@ -12,6 +5,14 @@ import { percentiles, round, type Percentiles } from './stats.js';
  * sidecar processes. Beside it, the raw limit: the same writes as single-row transactions
  * straight from a few connections — what MariaDB itself commits on this machine.
  */
+
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { benchPool, dbNow, one, rows, type BenchServer } from './database.js';
+import { cpuSeconds, sleep } from './processes.js';
+import { HOURLY_SCHEDULE_ID, PREFIX, SERVERS, resetEngineTables } from './seed.js';
+import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
+import { percentiles, round, type Percentiles } from './stats.js';
+
 export interface DispatchRun {
   sidecars: number;
   /** Slots turned into snapshot rows per second (from the due instant to the last row). */

@@ -1,10 +1,3 @@
-import type { Pool } from 'mysql2/promise';
-import { dbNow, one, rows } from './database.js';
-import { sleep } from './processes.js';
-import { FIRST_SERVER_ID, PREFIX, SERVERS, assignAll, insertSchedule, resetEngineTables } from './seed.js';
-import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
-import { percentiles, type Percentiles } from './stats.js';
-
 /**
  * Phase 2 — lateness. 10,000 servers whose slots fall due one after another, spread evenly
  * over the window (300 s by default: 33 slots a second, the load of 10,000 servers on
@@ -18,6 +11,14 @@ import { percentiles, type Percentiles } from './stats.js';
  * into ss_assignments (and kept in bench_due); the schedule's own interval is a year, so no
  * second round starts inside the window.
  */
+
+import type { Pool } from 'mysql2/promise';
+import { dbNow, one, rows } from './database.js';
+import { sleep } from './processes.js';
+import { FIRST_SERVER_ID, PREFIX, SERVERS, assignAll, insertSchedule, resetEngineTables } from './seed.js';
+import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
+import { percentiles, type Percentiles } from './stats.js';
+
 export interface LatenessResult {
   slots: number;
   windowSeconds: number;

@@ -1,3 +1,9 @@
+/**
+ * Phase 3 — the snapshots list at 1,000,000 rows, through the real signed HTTP API of a
+ * running sidecar process (every request has its own nonce, as the plugin sends them).
+ * Requests are sequential: this is the latency one admin sees, not a load test.
+ */
+
 import http from 'node:http';
 import type { Pool } from 'mysql2/promise';
 import { signedHeaders } from '../sidecar/signing.js';
@@ -5,11 +11,6 @@ import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, count, resetEngin
 import { SECRET, startSidecars, stopSidecars, type SidecarOptions, type SidecarProcess } from './sidecars.js';
 import { percentiles, round } from './stats.js';
 
-/**
- * Phase 3 — the snapshots list at 1,000,000 rows, through the real signed HTTP API of a
- * running sidecar process (every request has its own nonce, as the plugin sends them).
- * Requests are sequential: this is the latency one admin sees, not a load test.
- */
 export interface ListCase {
   name: string;
   query: string;

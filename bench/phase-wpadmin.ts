@@ -1,3 +1,12 @@
+/**
+ * Phase 6 — the Snapshots screen in wp-admin over the same 1,000,000 rows. A private
+ * WordPress (tests/wp/setup-site.sh: Debian's WordPress, our plugin and the host stand-in)
+ * gets the same 10,000 servers, the million-row table is moved into its database, a sidecar
+ * serves it, and PHP's built-in server serves WordPress. Logged in as the admin, we time the
+ * Snapshots screen and a bare admin page of the same WordPress (Tools), alternately.
+ * Attempted only when php, WordPress and the plugin are there; otherwise null with the reason.
+ */
+
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -11,14 +20,6 @@ import { PREFIX, seedServers } from './seed.js';
 import { SECRET, startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
 import { percentiles } from './stats.js';
 
-/**
- * Phase 6 — the Snapshots screen in wp-admin over the same 1,000,000 rows. A private
- * WordPress (tests/wp/setup-site.sh: Debian's WordPress, our plugin and the host stand-in)
- * gets the same 10,000 servers, the million-row table is moved into its database, a sidecar
- * serves it, and PHP's built-in server serves WordPress. Logged in as the admin, we time the
- * Snapshots screen and a bare admin page of the same WordPress (Tools), alternately.
- * Attempted only when php, WordPress and the plugin are there; otherwise null with the reason.
- */
 export interface WpAdminResult {
   /** Median full response time of the Snapshots screen, ms. */
   snapshotsMs: number | null;

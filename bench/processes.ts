@@ -1,11 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-
 /**
  * Every process the benchmark starts is registered here and stopped on the way out — on a
  * normal end, an error, Ctrl-C or SIGTERM — by its own pid (or the process group the
  * benchmark created for it), never by name.
  */
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
 type Stopper = { name: string; stopNow(): void };
 const running = new Set<Stopper>();
 let installed = false;

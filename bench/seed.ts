@@ -1,12 +1,12 @@
-import type { Pool } from 'mysql2/promise';
-import { wpPostmetaDdl, wpPostsDdl } from '../tests/helpers/wp-schema.js';
-import { one, rows } from './database.js';
-
 /**
  * The data the phases need, written straight into the tables (fast, and the same shapes the
  * sidecar reads): the host's servers as WordPress stores them, schedule assignments, and a
  * million snapshot rows.
  */
+
+import type { Pool } from 'mysql2/promise';
+import { wpPostmetaDdl, wpPostsDdl } from '../tests/helpers/wp-schema.js';
+import { one, rows } from './database.js';
 
 export const PREFIX = 'wp_';
 export const SERVERS = 10_000;

@@ -1,12 +1,13 @@
+/**
+ * Real sidecar processes (`node dist/sidecar/main.js`, configured only through SS_* variables,
+ * exactly as `npm start` runs it), each logging to its own file under .tmp/bench/logs.
+ */
+
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { freePort, peakRssMb, sleep, startChild, tail, type Child } from './processes.js';
 
-/**
- * Real sidecar processes (`node dist/sidecar/main.js`, configured only through SS_* variables,
- * exactly as `npm start` runs it), each logging to its own file under .tmp/bench/logs.
- */
 export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 export interface SidecarProcess {

@@ -1,11 +1,11 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-
 /**
  * Our schema, one DDL statement per migration: MySQL/MariaDB DDL is not transactional, so a
  * step that holds a single statement either happened or did not — there is no half-applied
  * migration to repair. Table names are logical (`ss_…`); the prefix plugin adds `{prefix}`.
  * Every statement is valid on MariaDB 10.6+ and MySQL 8.
  */
+
+import { sql, type Kysely, type Migration } from 'kysely';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
@@ -130,7 +130,8 @@ export const migrations: Record<string, Migration> = {
       KEY name_idx (provider, name)
     ) ${OPTIONS}`.execute(db)),
 
-  // First install: the four schedules the seed's users know. A migration runs once per
+  // First install: the four schedules users of the snapshot module this
+  // project replaces know. A migration runs once per
   // database, so an admin who deletes them does not see them come back.
   '0007_seed_default_schedules': {
     up: async (db: AnyDb) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start a private, throwaway MariaDB (TESTING.md recipe) in DIR on PORT, root without a password
+# Start a private, throwaway MariaDB (docs/testing.md) in DIR on PORT, root without a password
 # over TCP. Prints the mysql:// URL. Stop it with: kill "$(cat DIR/mariadbd.pid)".
 set -euo pipefail
 dir=$(realpath -m "${1:?usage: mariadb.sh DIR PORT}")

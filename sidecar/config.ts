@@ -1,13 +1,14 @@
+/**
+ * Configuration, read once at start and frozen (README.md "Configuration").
+ * A missing or bad value throws ConfigError with one line naming the variable; main.ts
+ * prints that line and exits non-zero.
+ */
+
 import fs from 'node:fs';
 import { z } from 'zod';
 import { providerConfigSchemaFor, KNOWN_PROVIDER_TYPES } from './providers/index.js';
 import type { ProviderConfig } from './providers/types.js';
 
-/**
- * Configuration, read once at start and frozen (DESIGN.md "Sidecar configuration").
- * A missing or bad value throws ConfigError with one line naming the variable; main.ts
- * prints that line and exits non-zero.
- */
 export class ConfigError extends Error {
   constructor(readonly variable: string, problem: string) {
     super(`${variable}: ${problem}`);

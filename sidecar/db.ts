@@ -1,13 +1,14 @@
-import { Kysely, MysqlDialect, OperationNodeTransformer, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, type TableNode } from 'kysely';
-import { createPool, type Pool } from 'mysql2';
-import type { Database } from './schema.js';
-
 /**
  * Names our code uses for tables, mapped to the real names inside WordPress's database.
  * Code writes `ss_snapshots` or `posts`; the plugin below makes it `wp_ss_snapshots` /
  * `wp_posts` for the configured prefix. Only these names are rewritten, so aliases
  * (`ss_snapshots as s` → `s.id`) are left alone.
  */
+
+import { Kysely, MysqlDialect, OperationNodeTransformer, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, type TableNode } from 'kysely';
+import { createPool, type Pool } from 'mysql2';
+import type { Database } from './schema.js';
+
 export const LOGICAL_TABLES = [
   'ss_schedules', 'ss_assignments', 'ss_snapshots', 'ss_events', 'ss_nonces', 'ss_sandbox_snapshots',
   'posts', 'postmeta',
@@ -73,7 +74,7 @@ export function openDatabase(url: string, prefix: string, opts: { connectionLimi
   };
 }
 
-/** The database clock, the only clock the engine trusts (DESIGN.md). */
+/** The database clock, the only clock the engine trusts (docs/architecture.md). */
 export interface Clock {
   /** Current time by the database, plus the test offset. */
   now(db: DB): Promise<Date>;

@@ -1,10 +1,11 @@
+/**
+ * Read-only view of the host panel's servers: WordPress posts of type `wpcd_app_server`
+ * and their meta (docs/architecture.md "The host panel"). We never write to WordPress's tables.
+ */
+
 import type { HostSettings } from './config.js';
 import type { DB } from './db.js';
 
-/**
- * Read-only view of the host panel's servers: WordPress posts of type `wpcd_app_server`
- * and their meta (DESIGN.md "The host panel"). We never write to WordPress's tables.
- */
 export interface HostServer {
   id: number;
   title: string;

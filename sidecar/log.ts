@@ -1,11 +1,12 @@
-import { pino, type Logger } from 'pino';
-
-export type { Logger };
-
 /**
  * Structured logs: one JSON line per event on stdout. Anything that could carry a secret is
  * redacted by path, and callers never pass credentials or signatures in the first place.
  */
+
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
 export function createLogger(opts: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     {

@@ -1,3 +1,9 @@
+/**
+ * Brings our tables up to date. Safe when several sidecars start at once: kysely's MySQL
+ * adapter takes GET_LOCK for the whole run, so one migrates and the others find nothing to do.
+ * The bookkeeping tables are ours too (`{prefix}ss_migrations…`); WordPress's are never touched.
+ */
+
 import { Migrator, type MigrationProvider, type Migration } from 'kysely';
 import type { DB } from './db.js';
 import { migrations } from '../migrations/index.js';
@@ -6,11 +12,6 @@ class StaticMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> { return migrations; }
 }
 
-/**
- * Brings our tables up to date. Safe when several sidecars start at once: kysely's MySQL
- * adapter takes GET_LOCK for the whole run, so one migrates and the others find nothing to do.
- * The bookkeeping tables are ours too (`{prefix}ss_migrations…`); WordPress's are never touched.
- */
 export async function migrateToLatest(db: DB, prefix: string): Promise<string[]> {
   const migrator = new Migrator({
     db,

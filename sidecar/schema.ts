@@ -1,6 +1,6 @@
-import type { ColumnType, Generated } from 'kysely';
-
 /** Table types as our code names them (the prefix plugin in db.ts adds the WordPress prefix). */
+
+import type { ColumnType, Generated } from 'kysely';
 
 type Id = Generated<number>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;

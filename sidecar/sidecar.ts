@@ -1,3 +1,8 @@
+/**
+ * The sidecar as one object with start()/stop(): main.ts runs it for real, tests run it
+ * against a fresh database. Nothing here holds state that matters between ticks.
+ */
+
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
@@ -12,10 +17,6 @@ import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
 
-/**
- * The sidecar as one object with start()/stop(): main.ts runs it for real, tests run it
- * against a fresh database. Nothing here holds state that matters between ticks.
- */
 export interface SidecarOptions {
   log?: Logger;
   clock?: Clock;

@@ -1,9 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-
 /**
- * Signed requests (DESIGN.md contract):
+ * Signed requests (a contract; docs/api.md "Signed requests", with the test vector):
  * X-SS-Signature = hex HMAC-SHA256(secret, METHOD\nPATH_WITH_QUERY\nTIMESTAMP\nNONCE\nACTOR\nHEX_SHA256(BODY))
  */
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
 export interface SignedParts {
   method: string;
   pathWithQuery: string;

@@ -1,6 +1,3 @@
-import { CronExpressionParser } from 'cron-parser';
-import { DateTime, IANAZone } from 'luxon';
-
 /**
  * When a schedule owes a snapshot ("slots").
  *
@@ -12,6 +9,10 @@ import { DateTime, IANAZone } from 'luxon';
  *   the first instant after the gap (03:30), and a time that happens twice (autumn, 01:30)
  *   runs the first time only. So a daily schedule gives exactly one snapshot per day on DST days.
  */
+
+import { CronExpressionParser } from 'cron-parser';
+import { DateTime, IANAZone } from 'luxon';
+
 export interface Timing {
   intervalMinutes: number | null;
   cron: string | null;

@@ -1,10 +1,11 @@
-import { z } from 'zod';
-import { invalid } from './errors.js';
-
 /**
  * zod issues → `{ field: sentence }` for 400 answers. Sentences name what is expected;
  * they never echo the submitted value back (it may be huge or hostile).
  */
+
+import { z } from 'zod';
+import { invalid } from './errors.js';
+
 function sentence(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':

@@ -1,6 +1,6 @@
 /**
  * The retention rule's promises, checked over random histories and rules. Each property is a
- * promise from DESIGN.md ("The engine's promises") that must hold for every input, not just
+ * promise from docs/architecture.md ("The engine's promises") that must hold for every input, not just
  * for the hand-written cases in retention.test.ts.
  */
 import { describe, expect, it } from 'vitest';

@@ -15,8 +15,8 @@ async function scheduleCount() {
   return Number(r.n);
 }
 
-describe('signed requests (DESIGN.md contract)', () => {
-  test('when the DESIGN.md test vector is signed, then the signature is the documented one', () => {
+describe('signed requests (the contract in docs/api.md)', () => {
+  test('when the docs/api.md test vector is signed, then the signature is the documented one', () => {
     expect(sign('s'.repeat(32), { method: 'GET', pathWithQuery: '/api/v1/schedules', timestamp: '1700000000', nonce: 'n'.repeat(16), actor: '1', body: '' }))
       .toBe('7a867d66e1fb9647be9ff4fd040e83a66aea36579a9f6fe8fe9e1fae578a3c2e');
   });

@@ -1,12 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, Session } from './support/browser.js';
-import { DebugLog } from './support/debug-log.js';
-import { env, server, urls } from './support/env.js';
-import { expectNotice, hoverRow, isoDateInDays, snapshotRow, snapshotRows, until, waitForSnapshotStatus } from './support/screens.js';
-
 /**
  * Scheduled Snapshots in a real wp-admin: Chromium, WordPress (php -S), the sidecar with its
  * schedule engine, MariaDB — all started by tests/e2e/run.sh. The flows run in order and
@@ -17,6 +8,15 @@ import { expectNotice, hoverRow, isoDateInDays, snapshotRow, snapshotRows, until
  * no JavaScript error, the shared secret in no response, and no new line in WordPress's
  * debug.log other than core's own PHP 8.2 deprecations.
  */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, Session } from './support/browser.js';
+import { DebugLog } from './support/debug-log.js';
+import { env, server, urls } from './support/env.js';
+import { expectNotice, hoverRow, isoDateInDays, snapshotRow, snapshotRows, until, waitForSnapshotStatus } from './support/screens.js';
 
 const web1 = server('web-1'); // gets the 1-minute schedule; manual, protected and panel snapshots
 const web2 = server('web-2'); // Trash that works; the hostile schedule

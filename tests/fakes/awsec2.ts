@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the EC2 Query API (Version 2016-11-15), shaped after PROVIDERS.md and
+ * A local stand-in for the EC2 Query API (Version 2016-11-15), shaped after docs/providers.md and
  * the EC2 API reference, not after what our adapter sends.
  *
  * POST / with a form-encoded body (`Action=…&Version=…&Name.N=…`), XML answers in the

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the DigitalOcean API (`https://api.digitalocean.com`), as far as
- * droplet snapshots go, behaving as PROVIDERS.md documents it:
+ * droplet snapshots go, behaving as docs/providers.md documents it:
  * - `POST /v2/droplets/{id}/actions` `{ type: "snapshot", name }` → 201 `{ action }` with no
  *   snapshot id; the snapshot exists only once the action is `completed`;
  * - `GET /v2/actions/{id}`; `GET /v2/droplets/{id}/snapshots` (integer ids);

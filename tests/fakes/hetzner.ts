@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Hetzner Cloud API (`https://api.hetzner.cloud/v1`), as far as
- * snapshots go, behaving as PROVIDERS.md documents it: bearer token, create_image with
+ * snapshots go, behaving as docs/providers.md documents it: bearer token, create_image with
  * labels, image status `creating` → `available`, label_selector lookup with page/per_page
  * (max 50) and `meta.pagination`, `{ error: { code, message, details } }` bodies, and a
  * 3600/h bucket refilled one request per second with RateLimit-* headers.

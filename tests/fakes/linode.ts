@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Linode API v4 (`https://api.linode.com/v4`), as far as snapshots
- * go, behaving as PROVIDERS.md documents it: bearer token; `POST /linode/instances/{id}/backups`
+ * go, behaving as docs/providers.md documents it: bearer token; `POST /linode/instances/{id}/backups`
  * `{ label }` → 200 backup `{ id, label, type: "snapshot", status: "pending", … }`; one manual
  * slot (a new snapshot replaces the previous one); `GET …/backups` →
  * `{ automatic, snapshot: { current, in_progress } }`; `GET …/backups/{id}`; statuses

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for an OpenStack cloud (Keystone v3 + Nova + Glance v2) on one server, as
- * far as snapshots go, behaving as PROVIDERS.md documents it:
+ * far as snapshots go, behaving as docs/providers.md documents it:
  *   - `POST /identity/v3/auth/tokens` (password, project scope) → 201, token in
  *     `X-Subject-Token`, body `token.expires_at`, `token.project`, `token.catalog[]` whose
  *     public endpoints in `RegionOne` point back at this server (`/compute/v2.1`, `/image`);

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Vultr API v2 (`https://api.vultr.com`), as far as snapshots go,
- * behaving as PROVIDERS.md documents it: bearer API key, `POST /v2/snapshots`
+ * behaving as docs/providers.md documents it: bearer API key, `POST /v2/snapshots`
  * `{ instance_id, description }` → 201 with status `pending`, `complete` when done, list with
  * `description`/`per_page`/`cursor` and `meta.links.next`, `{ error, status }` bodies, and
  * about 30 requests per second per address → 429 without rate-limit headers.

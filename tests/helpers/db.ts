@@ -1,3 +1,10 @@
+/**
+ * A fresh database per test file on the run's MariaDB (tests/setup/mariadb.ts), holding
+ * WordPress's own `posts` / `postmeta` tables (their real definitions from WordPress 6.1's
+ * schema) and our migrated tables. Dropped when the file passed; kept after a failure so it
+ * can be inspected (its name is printed).
+ */
+
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { inject } from 'vitest';
@@ -7,12 +14,6 @@ import { wpPostmetaDdl, wpPostsDdl } from './wp-schema.js';
 
 export { wpPostmetaDdl, wpPostsDdl };
 
-/**
- * A fresh database per test file on the run's MariaDB (tests/setup/mariadb.ts), holding
- * WordPress's own `posts` / `postmeta` tables (their real definitions from WordPress 6.1's
- * schema) and our migrated tables. Dropped when the file passed; kept after a failure so it
- * can be inspected (its name is printed).
- */
 export interface TestDatabase {
   name: string;
   url: string;

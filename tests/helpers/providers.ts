@@ -1,8 +1,8 @@
 /**
  * One "driver" per cloud provider for the engine-level tests (tests/providers/engine-*.test.ts):
  * it starts the provider's local fake, writes the providers-file entry under the host's slug
- * (DESIGN.md: `vultr-v2`, `awsec2`, `hetzner`, `digital-ocean`, `linode`, `openstack`), and
- * knows how to make that fake misbehave the way the provider documents (PROVIDERS.md): a 5xx
+ * (docs/architecture.md: `vultr-v2`, `awsec2`, `hetzner`, `digital-ocean`, `linode`, `openstack`), and
+ * knows how to make that fake misbehave the way the provider documents (docs/providers.md): a 5xx
  * on the create call, a 429 with the provider's own reset headers, a failed delete.
  *
  * The tests then drive a real sidecar (real config parsing, engine, MariaDB) through the

@@ -19,7 +19,7 @@ done
 
 URL=${SS_TEST_MYSQL_URL:-}
 if [ -z "$URL" ]; then
-  # No server named: start a private, throwaway MariaDB (TESTING.md) and stop it at exit.
+  # No server named: start a private, throwaway MariaDB (docs/testing.md) and stop it at exit.
   command -v mariadbd >/dev/null || { echo "Set SS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306, or apt-get install mariadb-server" >&2; exit 2; }
   DBDIR=$(mktemp -d "${TMPDIR:-/tmp}/ss-phpunit-mariadb.XXXXXX")
   mariadb-install-db --no-defaults --datadir="$DBDIR/data" --user="$(id -un)" \

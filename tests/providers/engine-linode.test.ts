@@ -1,6 +1,6 @@
 /**
  * Linode through the engine: one manual snapshot slot per Linode, no call that deletes a
- * single snapshot, and the Backup service that must be enabled first (PROVIDERS.md).
+ * single snapshot, and the Backup service that must be enabled first (docs/providers.md).
  * The seed's module lost Linode history; here a replaced snapshot stays in the list as
  * `superseded`, and TRASH never sends the one call that would drop every backup.
  */

@@ -1,5 +1,5 @@
 /**
- * OpenStack through the engine, in each way Nova answers createImage (PROVIDERS.md): with
+ * OpenStack through the engine, in each way Nova answers createImage (docs/providers.md): with
  * microversion ≥ 2.45 the image id is in the body; older clouds ignore the header and put it
  * at the end of the Location header; some refuse 2.45 outright with 406, after which the
  * adapter asks the old way and keeps doing so.

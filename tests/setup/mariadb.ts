@@ -2,7 +2,7 @@
  * Global setup: gives every test file a real MariaDB server.
  *
  * If SS_TEST_MYSQL_URL names a server (mysql://root@127.0.0.1:3306), it is used. Otherwise
- * a private, throwaway MariaDB is started in a temporary directory (TESTING.md) and stopped
+ * a private, throwaway MariaDB is started in a temporary directory (docs/testing.md) and stopped
  * after the run. Each test file then creates its own database on it (tests/helpers/db.ts).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';

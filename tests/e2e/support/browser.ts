@@ -1,12 +1,13 @@
+/**
+ * Debian's Chromium driven by playwright-core (docs/testing.md: never a downloaded browser).
+ * Playwright gives every launch a fresh, temporary profile (its own --user-data-dir).
+ */
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Dialog, type Locator, type Page, type Response } from 'playwright-core';
 import { env } from './env.js';
 
-/**
- * Debian's Chromium driven by playwright-core (TESTING.md: never a downloaded browser).
- * Playwright gives every launch a fresh, temporary profile (its own --user-data-dir).
- */
 export async function launchBrowser(): Promise<Browser> {
   return await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -1,11 +1,12 @@
-import fs from 'node:fs';
-
 /**
  * WordPress's debug.log, read from where the last look ended. PHP 8.2 on WordPress 6.1 logs
  * deprecations from core's own files (wp-includes/, wp-admin/): those are left out, as the
  * PHP suite does. Every other line — any notice, warning or error, from our plugins or
  * anywhere else — is returned, so a test can fail on it.
  */
+
+import fs from 'node:fs';
+
 const CORE_DEPRECATION = /PHP Deprecated: .* in \S*\/wp-(?:includes|admin)\/\S+ on line \d+\s*$/;
 
 export class DebugLog {

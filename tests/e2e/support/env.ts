@@ -1,9 +1,10 @@
-import fs from 'node:fs';
-
 /**
  * What tests/e2e/run.sh started, passed in SS_E2E_* variables. Read once; a missing one
  * means the suite was started without run.sh, which is said in one sentence.
  */
+
+import fs from 'node:fs';
+
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {

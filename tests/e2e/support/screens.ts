@@ -1,9 +1,9 @@
-import type { Locator, Page } from 'playwright-core';
-import type { Session } from './browser.js';
-
 /**
  * Reading our screens the way a user does, plus one bounded wait.
  */
+
+import type { Locator, Page } from 'playwright-core';
+import type { Session } from './browser.js';
 
 /** The notice a handler's redirect asked for (?ss_message=code), or an error naming what is shown instead. */
 export async function expectNotice(page: Page, code: string): Promise<string> {

@@ -107,7 +107,7 @@ final class Fake_Sidecar {
 	}
 
 	/**
-	 * Recompute the signature the sidecar would (DESIGN.md) and compare.
+	 * Recompute the signature the sidecar would (docs/api.md) and compare.
 	 */
 	public static function signature_is_valid( array $request, string $secret ): bool {
 		$h = $request['headers'];

@@ -1,5 +1,5 @@
 /**
- * A private MariaDB this scenario may stop and start again (TESTING.md recipe): same data
+ * A private MariaDB this scenario may stop and start again (docs/testing.md recipe): same data
  * directory, same port, so the sidecars' SS_DATABASE_URL stays valid across a restart.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
