@@ -34,7 +34,7 @@ mkdir -p "$WORK" "$ARTIFACTS"
 
 # ---- stop everything we start, whatever happens --------------------------------------------
 PIDS=()
-DB_PIDFILE=""
+DB_DIR=""
 DROP_DB=""
 cleanup() {
   local status=$?
@@ -55,11 +55,9 @@ cleanup() {
       if ($l) { mysqli_query($l, "DROP DATABASE IF EXISTS `" . $argv[4] . "`"); }' \
       "$DB_HOST" "$DB_USER" "$DB_PORT" "$DROP_DB" 2>/dev/null || true
   fi
-  if [ -n "$DB_PIDFILE" ] && [ -f "$DB_PIDFILE" ]; then
-    pid=$(cat "$DB_PIDFILE")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    [ "$status" -eq 0 ] && rm -rf "$WORK/mariadb"
+  if [ -n "$DB_DIR" ]; then
+    "$ROOT/scripts/mariadb.sh" stop "$DB_DIR" || true
+    [ "$status" -eq 0 ] && rm -rf "$DB_DIR"
   fi
   if [ "$status" -ne 0 ]; then
     say "kept for inspection: $WORK (sidecar.log, wordpress.log, wordpress/wp-content/debug.log)"
@@ -87,7 +85,7 @@ wait_http() { # url seconds pid
 URL=${SS_TEST_MYSQL_URL:-}
 if [ -z "$URL" ]; then
   command -v mariadbd >/dev/null || die "set SS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306, or apt-get install mariadb-server"
-  DB_PIDFILE=$WORK/mariadb/mariadbd.pid
+  DB_DIR=$WORK/mariadb
   URL=$("$ROOT/scripts/mariadb.sh" "$WORK/mariadb" "$(free_port)") || die "MariaDB did not start; see $WORK/mariadb/install.log and error.log"
 fi
 # mysql://user[:password]@host[:port][/database]
