@@ -4,11 +4,12 @@
  * and later drops its own databases). Nothing else's data is touched.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { onExitStop, freePort, sleep } from './processes.js';
+import { MariadbServer } from '../scripts/mariadb.js';
+import { onExitStop } from './processes.js';
 
 export interface BenchServer {
   /** mysql://user[:pass]@host:port, without a database. */
@@ -25,7 +26,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(root: string, work: string): Promise<BenchServer> {
+export async function startServer(work: string): Promise<BenchServer> {
   const given = process.env.SS_BENCH_MYSQL_URL;
   if (given) {
     const u = new URL(given);
@@ -53,24 +54,10 @@ export async function startServer(root: string, work: string): Promise<BenchServ
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const port = await freePort();
-  const outFile = path.join(work, 'mariadb-start.out');
-  const out = fs.openSync(outFile, 'w');
-  // The script leaves mariadbd running in the background and exits; its pid is in the pid file.
-  const script = spawn('bash', [path.join(root, 'scripts/mariadb.sh'), dir, String(port)], { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  const code = await new Promise<number | null>((resolve) => script.once('exit', resolve));
-  let pid = 0;
-  for (let i = 0; i < 50 && !pid; i++) {
-    if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, 'utf8').trim()) || 0;
-    if (!pid) await sleep(100);
-  }
-  const stopNow = () => { if (pid) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } } };
-  const unregister = onExitStop('mariadbd', stopNow);
-  if (code !== 0 || !pid) {
-    stopNow();
-    throw new Error(`scripts/mariadb.sh failed (exit ${code}): ${fs.readFileSync(outFile, 'utf8').trim().slice(-500)}`);
-  }
+  const db = await MariadbServer.start({ dir });
+  const unregister = onExitStop('mariadbd', () => { if (db.pid) { try { process.kill(db.pid, 'SIGTERM'); } catch { /* gone */ } } });
+  const pid = db.pid ?? 0;
+  const port = db.port;
   const url = `mysql://root@127.0.0.1:${port}`;
   // The bench's 1,000,000 rows and their eight indexes are ~1 GB: give InnoDB room like a
   // real database server would have (MariaDB resizes the buffer pool online).
@@ -81,11 +68,10 @@ export async function startServer(root: string, work: string): Promise<BenchServ
     url, user: 'root', password: '', hostPort: `127.0.0.1:${port}`, private: true, pid, version: await serverVersion(url),
     names: { bench: 'ss_bench', wordpress: 'ss_bench_wp' },
     async stop() {
-      stopNow();
-      for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+      await db.stop();
       unregister();
       // About 1 GB of throwaway rows; error.log stays for inspection.
-      if (!isAlive(pid)) fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
     },
   };
 }

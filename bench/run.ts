@@ -68,7 +68,7 @@ async function main() {
   fs.mkdirSync(logDir, { recursive: true });
 
   log('starting a private MariaDB (scripts/mariadb.sh, .tmp/bench/mariadb)');
-  const server = await startServer(root, work);
+  const server = await startServer(work);
   const results: Results = {
     generatedAt: new Date().toISOString(),
     machine: machine(server),

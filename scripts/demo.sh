@@ -61,10 +61,11 @@ port_is_free "$SIDECAR_PORT" || fail "port $SIDECAR_PORT is in use: set SS_DEMO_
 
 # ---- stop everything we start, whatever happens -----------------------------------------
 PIDS=()
+DB_STARTED=""
 cleanup() {
   trap - EXIT INT TERM
   local pid
-  # Newest first: WordPress, then the sidecar (lets it release its leases), then MariaDB.
+  # Newest first: WordPress, then the sidecar (lets it release its leases); then MariaDB.
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     pid=${PIDS[$i]}
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
@@ -72,6 +73,7 @@ cleanup() {
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  if [ -n "$DB_STARTED" ]; then "$ROOT/scripts/mariadb.sh" stop "$DEMO/mysql" || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -81,18 +83,12 @@ trap 'exit 143' TERM
 if [ "${SS_DEMO_FRESH:-}" = 1 ]; then
   rm -rf "$DEMO/mysql" "$DEMO/wordpress"
 fi
-if [ ! -d "$DEMO/mysql/data/mysql" ]; then
-  rm -rf "$DEMO/mysql"
-  mkdir -p "$DEMO/mysql"
-  mariadb-install-db --no-defaults --datadir="$DEMO/mysql/data" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db >>"$LOG" 2>&1 || fail "mariadb-install-db failed; see $LOG"
+if [ -d "$DEMO/mysql" ] && [ ! -d "$DEMO/mysql/data/mysql" ]; then
+  rm -rf "$DEMO/mysql" # a half-made one from an interrupted first run
 fi
 DB_PORT=$(free_port)
-# setsid: each service gets its own process group, so cleanup can stop it and its children.
-setsid mariadbd --no-defaults --datadir="$DEMO/mysql/data" --socket="$DEMO/mysql/sock" --port="$DB_PORT" \
-  --bind-address=127.0.0.1 --user="$(id -un)" --skip-log-bin --log-error="$DEMO/mysql/error.log" >>"$LOG" 2>&1 &
-PIDS+=($!)
-wait_for_port "$DB_PORT" 30 "${PIDS[-1]}" || fail "MariaDB did not start; see $DEMO/mysql/error.log"
+DB_STARTED=1
+"$ROOT/scripts/mariadb.sh" "$DEMO/mysql" "$DB_PORT" >>"$LOG" 2>&1 || fail "MariaDB did not start; see $DEMO/mysql/error.log"
 
 # ---- WordPress ----------------------------------------------------------------------------
 if [ ! -s "$DEMO/shared-secret" ]; then

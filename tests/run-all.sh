@@ -17,10 +17,10 @@ started_db=""
 if [ -z "${SS_TEST_MYSQL_URL:-}" ]; then
   port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   SS_TEST_MYSQL_URL=$(scripts/mariadb.sh "$work/mariadb" "$port") || { echo "Could not start MariaDB"; exit 1; }
-  started_db="$work/mariadb/mariadbd.pid"
+  started_db="$work/mariadb"
 fi
 export SS_TEST_MYSQL_URL
-cleanup() { [ -n "$started_db" ] && [ -f "$started_db" ] && kill "$(cat "$started_db")" 2>/dev/null; }
+cleanup() { [ -z "$started_db" ] || scripts/mariadb.sh stop "$started_db"; }
 trap cleanup EXIT
 
 passed=0; failed=0; status=0

@@ -4,11 +4,11 @@
 #
 #   tests/e2e/run.sh                      start a private MariaDB for the run
 #   SS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 tests/e2e/run.sh
-#   tests/e2e/run.sh -t 'logs in|Settings' extra arguments go to vitest (the flows build on each
-#                                         other: keep the login test in any -t filter)
+#   tests/e2e/run.sh -t 'Settings'       extra arguments go to vitest (each flow makes its own
+#                                         data, so any one runs alone)
 #   tests/e2e/run.sh --up                 bring everything up, print the addresses, wait (Ctrl-C stops)
 #
-# Steps: build the sidecar (npm run build) → WordPress copy with both plugins and three
+# Steps: build the sidecar (npm run build) → WordPress copy with both plugins and twelve
 # sandbox servers (tests/wp/setup-site.sh) plus an editor and a subscriber → providers file
 # (sandbox, short latency, deletes failing for web-3's instance) → sidecar and php -S on free
 # ports → vitest -c vitest.e2e.config.ts. Screenshots: tests/artifacts/e2e/. Logs: .tmp/e2e/;
@@ -34,7 +34,7 @@ mkdir -p "$WORK" "$ARTIFACTS"
 
 # ---- stop everything we start, whatever happens --------------------------------------------
 PIDS=()
-DB_PIDFILE=""
+DB_DIR=""
 DROP_DB=""
 cleanup() {
   local status=$?
@@ -55,11 +55,9 @@ cleanup() {
       if ($l) { mysqli_query($l, "DROP DATABASE IF EXISTS `" . $argv[4] . "`"); }' \
       "$DB_HOST" "$DB_USER" "$DB_PORT" "$DROP_DB" 2>/dev/null || true
   fi
-  if [ -n "$DB_PIDFILE" ] && [ -f "$DB_PIDFILE" ]; then
-    pid=$(cat "$DB_PIDFILE")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    [ "$status" -eq 0 ] && rm -rf "$WORK/mariadb"
+  if [ -n "$DB_DIR" ]; then
+    "$ROOT/scripts/mariadb.sh" stop "$DB_DIR" || true
+    [ "$status" -eq 0 ] && rm -rf "$DB_DIR"
   fi
   if [ "$status" -ne 0 ]; then
     say "kept for inspection: $WORK (sidecar.log, wordpress.log, wordpress/wp-content/debug.log)"
@@ -87,7 +85,7 @@ wait_http() { # url seconds pid
 URL=${SS_TEST_MYSQL_URL:-}
 if [ -z "$URL" ]; then
   command -v mariadbd >/dev/null || die "set SS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306, or apt-get install mariadb-server"
-  DB_PIDFILE=$WORK/mariadb/mariadbd.pid
+  DB_DIR=$WORK/mariadb
   URL=$("$ROOT/scripts/mariadb.sh" "$WORK/mariadb" "$(free_port)") || die "MariaDB did not start; see $WORK/mariadb/install.log and error.log"
 fi
 # mysql://user[:password]@host[:port][/database]
@@ -121,7 +119,7 @@ ADMIN_PASSWORD=$(php -r 'echo bin2hex(random_bytes(8));')
 export SS_SHARED_SECRET=$SECRET
 export SS_SIDECAR_URL=http://127.0.0.1:$SIDECAR_PORT
 say "setting up WordPress in $WORK/wordpress (database $DB_NAME)"
-SS_ADMIN_PASSWORD=$ADMIN_PASSWORD SS_SERVERS=3 SS_SERVER_PROVIDER=sandbox \
+SS_ADMIN_PASSWORD=$ADMIN_PASSWORD SS_SERVERS=12 SS_SERVER_PROVIDER=sandbox \
   "$ROOT/tests/wp/setup-site.sh" "$WORK/wordpress" "$DB_NAME" "$DB_USER" "$DB_HOST:$DB_PORT" "$WP_PORT" \
   >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; die "WordPress set-up failed"; }
 EDITOR_PASSWORD=$(php -r 'echo bin2hex(random_bytes(8));')

@@ -1,8 +1,8 @@
 /**
  * Scheduled Snapshots in a real wp-admin: Chromium, WordPress (php -S), the sidecar with its
- * schedule engine, MariaDB — all started by tests/e2e/run.sh. The flows run in order and
- * share one site, as an admin's afternoon would: the 1-minute schedule is assigned early so
- * that, by the time the retention flow looks, the engine has had its three minutes.
+ * schedule engine, MariaDB — all started by tests/e2e/run.sh. Each flow makes its own data in
+ * its own set-up (a schedule with a name no other flow uses, a server no other flow touches,
+ * its own snapshots), so any one runs alone (`-t`) and one failing does not fail the others.
  *
  * After every test: no unexpected dialog (an alert() from injected markup fails the test),
  * no JavaScript error, the shared secret in no response, and no new line in WordPress's
@@ -18,11 +18,23 @@ import { DebugLog } from './support/debug-log.js';
 import { env, server, urls } from './support/env.js';
 import { expectNotice, hoverRow, isoDateInDays, snapshotRow, snapshotRows, until, waitForSnapshotStatus } from './support/screens.js';
 
-const web1 = server('web-1'); // gets the 1-minute schedule; manual, protected and panel snapshots
-const web2 = server('web-2'); // Trash that works; the hostile schedule
-const web3 = server('web-3'); // its instance is in the sandbox's failDelete list
+/** One server per flow (run.sh seeds web-1 … web-12), so no flow sees another's snapshots. */
+const servers = {
+  assign: server('web-1'),
+  hostileSchedule: server('web-2'),
+  deleteFails: server('web-3'), // its instance is in the sandbox's failDelete list
+  takeNow: server('web-4'),
+  protect: server('web-5'),
+  trash: server('web-6'),
+  panel: server('web-7'),
+  retention: server('web-8'),
+  hostileNote: server('web-9'),
+  roles: server('web-10'),
+  noNonce: server('web-11'),
+};
 
-const SCHEDULE_NAME = 'E2E every minute';
+/** A name no other flow (or earlier run on the same site) uses. */
+const unique = (name: string) => `${name} ${Math.random().toString(36).slice(2, 7)}`;
 const HOSTILE_NAME = '<script>alert(1)</script>';
 const HOSTILE_NOTE = '<img src=x onerror=alert(2)>';
 
@@ -30,20 +42,12 @@ const HOSTILE_NOTE = '<img src=x onerror=alert(2)>';
 const RELATIVE = /(?:in \d+ (?:seconds?|secs?|mins?|minutes?)|\d+ (?:seconds?|secs?) ago)/;
 
 /**
- * The schedule is assigned about 40 s before the retention flow starts watching; its third
- * slot comes at most 3 min after the assignment (first slot within a minute, then one a
- * minute), and snapshots take 1.5 s to become available. Bounded with some slack for a busy
- * two-core machine.
+ * The retention flow's schedule is assigned in its set-up; its third slot comes at most 3 min
+ * after the assignment (first slot within a minute, then one a minute), and snapshots take
+ * 1.5 s to become available. Bounded with some slack for a busy two-core machine.
  */
 const RETENTION_WAIT_MS = 230_000;
-
-const state = {
-  scheduleId: '',
-  hostileScheduleId: '',
-  manualId: '',
-  panelId: '',
-  protectUntil: isoDateInDays(30),
-};
+const protectUntil = isoDateInDays(30);
 
 let browser: Browser;
 let admin: Session;
@@ -56,6 +60,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   admin = await Session.open(browser, 'admin');
   sessions.push(admin);
+  await admin.login(env.admin.login, env.admin.password);
 });
 
 afterEach(async () => {
@@ -96,17 +101,81 @@ async function takeSnapshotNow(name: string, serverId: number): Promise<string> 
   return fresh[0]!;
 }
 
+/** Set-up: a 1-minute schedule made with the form; returns its id. */
+async function createSchedule(name: string, keepLast: number): Promise<string> {
+  const { page } = admin;
+  await admin.goto(`${urls.schedules}&view=new`, 'setup-schedule-new');
+  await page.fill('#ss-schedule-name', name);
+  await page.check('#ss-frequency-interval');
+  await page.fill('#ss-schedule-interval', '1');
+  await page.fill('#ss-retention-keepLast', String(keepLast));
+  await page.fill('#ss-retention-keepDaily', '');
+  await page.fill('#ss-retention-keepWeekly', '');
+  await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'setup-schedule-created');
+  await expectNotice(page, 'schedule-created');
+  const row = page.locator('table.ss-schedules-table tbody tr', { has: page.locator('a.ss-schedule-name', { hasText: name }) });
+  const id = (await row.getAttribute('data-schedule-id')) ?? '';
+  expect(id, `the new schedule "${name}" is listed`).toMatch(/^\d+$/);
+  return id;
+}
+
+/** Set-up: tick the schedule in the server's Snapshots box and Update. */
+async function assignSchedule(name: string, scheduleId: string): Promise<void> {
+  await openServer(name);
+  await admin.page.locator(`#ss-server-schedule-${scheduleId}`).check();
+  await admin.clickAndLoad(admin.page.locator('#publish'), `setup-server-${name}-assigned`);
+  await expectNotice(admin.page, 'server-schedules-saved');
+}
+
+/** Set-up: a manual snapshot of the server, available. */
+async function availableSnapshot(name: string, serverId: number): Promise<string> {
+  const id = await takeSnapshotNow(name, serverId);
+  await waitForSnapshotStatus(admin, id, 'available');
+  return id;
+}
+
+/** Set-up: protect a snapshot (never delete, a date, a note) on its screen. */
+async function protectSnapshot(serverId: number, id: string): Promise<void> {
+  const { page } = admin;
+  await admin.goto(urls.snapshots({ serverId }), 'setup-snapshots-to-protect');
+  const actions = await hoverRow(snapshotRow(page, id));
+  await admin.clickAndLoad(actions.locator('a.ss-action-edit'), 'setup-snapshot-edit');
+  await page.check('#ss-keep-forever');
+  await page.fill('#ss-delete-not-before', protectUntil);
+  await page.fill('#ss-note', 'Protected by the set-up.');
+  await admin.clickAndLoad(page.locator('#ss-snapshot-submit'), 'setup-snapshot-protected');
+  await expectNotice(page, 'snapshot-updated');
+}
+
+/** The host's backup tab takes a snapshot of the server; returns the id it has in the Snapshots list. */
+async function takePanelSnapshot(name: string, serverId: number): Promise<string> {
+  const { page } = admin;
+  const before = new Set(await idsOnList({ serverId, origin: 'panel' }, `snapshots-panel-${name}-before`));
+  await openServer(name);
+  await admin.clickAndLoad(page.locator('#ss-standin-take-snapshot'), `server-${name}-backup-tab`);
+  expect(await page.locator('#ss-standin-notice').innerText()).toMatch(/took snapshot sbx-\d+ and fired the host hook/);
+  expect(await page.locator('.ss-notice.notice-error').count(), 'no "could not be added" notice').toBe(0);
+
+  const after = await idsOnList({ serverId, origin: 'panel' }, `snapshots-panel-${name}-after`);
+  const fresh = after.filter((id) => !before.has(id));
+  expect(fresh, `one new panel snapshot of ${name} in the list`).toHaveLength(1);
+  return fresh[0]!;
+}
+
 describe('Scheduled Snapshots in wp-admin', () => {
   it('when the admin logs in at wp-login.php, then wp-admin offers Schedules, Snapshots and Snapshot Settings under Servers', async () => {
-    await admin.login(env.admin.login, env.admin.password);
-    expect(admin.page.url()).toContain('/wp-admin/');
-    const menu = admin.page.locator('#menu-posts-wpcd_app_server .wp-submenu a');
+    const fresh = await Session.open(browser, 'admin');
+    sessions.push(fresh);
+    await fresh.login(env.admin.login, env.admin.password);
+    expect(fresh.page.url()).toContain('/wp-admin/');
+    const menu = fresh.page.locator('#menu-posts-wpcd_app_server .wp-submenu a');
     const items = (await menu.allInnerTexts()).map((t) => t.trim());
     expect(items).toEqual(expect.arrayContaining(['Schedules', 'Snapshots', 'Snapshot Settings']));
   });
 
   it('when a schedule is added with an empty name, then the form keeps what was typed and says beside the name why; when it is valid, then the list shows it with its retention in words and next run', async () => {
     const { page } = admin;
+    const scheduleName = unique('E2E every minute');
     await admin.goto(urls.schedules, 'schedules');
     await admin.clickAndLoad(page.locator('#ss-add-schedule'), 'schedule-add-new');
     // A fresh form already previews its defaults: retention in words and the next five runs.
@@ -136,13 +205,12 @@ describe('Scheduled Snapshots in wp-admin', () => {
     expect(await page.locator('#ss-retention-preview').innerText()).toBe('Keeps the last 2; never fewer than 1.');
     expect(await page.locator('#ss-next-runs li').count()).toBe(5);
 
-    await page.fill('#ss-schedule-name', SCHEDULE_NAME);
+    await page.fill('#ss-schedule-name', scheduleName);
     await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'schedule-created');
     await expectNotice(page, 'schedule-created');
-    const row = page.locator('table.ss-schedules-table tbody tr', { has: page.locator('a.ss-schedule-name', { hasText: SCHEDULE_NAME }) });
+    const row = page.locator('table.ss-schedules-table tbody tr', { has: page.locator('a.ss-schedule-name', { hasText: scheduleName }) });
     await row.waitFor();
-    state.scheduleId = (await row.getAttribute('data-schedule-id')) ?? '';
-    expect(state.scheduleId).toMatch(/^\d+$/);
+    expect(await row.getAttribute('data-schedule-id')).toMatch(/^\d+$/);
     expect((await row.locator('td.column-frequency').innerText()).trim()).toBe('Every minute');
     expect((await row.locator('td.column-retention').innerText()).trim()).toBe('Keeps the last 2; never fewer than 1.');
     expect((await row.locator('td.column-servers').innerText()).trim()).toBe('0 servers');
@@ -156,28 +224,32 @@ describe('Scheduled Snapshots in wp-admin', () => {
 
   it('when the schedule is ticked in a server\'s Snapshots box and the host\'s Update is clicked, then after the reload the box shows it checked with its next run', async () => {
     const { page } = admin;
+    const web1 = servers.assign;
+    const scheduleName = unique('E2E every minute');
+    const scheduleId = await createSchedule(scheduleName, 2);
     await openServer(web1.name);
-    const box = page.locator(`#ss-server-schedule-${state.scheduleId}`);
+    const box = page.locator(`#ss-server-schedule-${scheduleId}`);
     expect(await box.isChecked()).toBe(false);
     await box.check();
     await admin.shot('server-web-1-schedule-ticked');
     await admin.clickAndLoad(page.locator('#publish'), 'server-web-1-updated');
 
     await expectNotice(page, 'server-schedules-saved');
-    expect(await page.locator(`#ss-server-schedule-${state.scheduleId}`).isChecked()).toBe(true);
-    const item = page.locator(`#ss-server-schedules li[data-schedule-id="${state.scheduleId}"]`);
-    expect(await item.innerText()).toContain(SCHEDULE_NAME);
+    expect(await page.locator(`#ss-server-schedule-${scheduleId}`).isChecked()).toBe(true);
+    const item = page.locator(`#ss-server-schedules li[data-schedule-id="${scheduleId}"]`);
+    expect(await item.innerText()).toContain(scheduleName);
     expect(await item.locator('.ss-next-run').innerText()).toMatch(new RegExp(`next run .+\\(${RELATIVE.source}\\)`));
 
     await admin.goto(urls.schedules, 'schedules-after-assign');
-    const row = page.locator(`#ss-schedule-${state.scheduleId}`);
+    const row = page.locator(`#ss-schedule-${scheduleId}`);
     expect((await row.locator('td.column-servers').innerText()).trim()).toBe('1 server');
   });
 
   it('when a schedule is named <script>alert(1)</script>, then the Schedules list, its edit form and a server\'s Snapshots box show the name as text and no script runs', async () => {
     const { page } = admin;
+    const hostileName = unique(HOSTILE_NAME);
     await admin.goto(`${urls.schedules}&view=new`, 'hostile-schedule-new');
-    await page.fill('#ss-schedule-name', HOSTILE_NAME);
+    await page.fill('#ss-schedule-name', hostileName);
     await page.fill('#ss-schedule-interval', '1');
     await page.fill('#ss-retention-keepLast', '3');
     await page.fill('#ss-retention-keepDaily', '');
@@ -185,57 +257,60 @@ describe('Scheduled Snapshots in wp-admin', () => {
     await admin.clickAndLoad(page.locator('#ss-schedule-submit'), 'hostile-schedule-created');
     await expectNotice(page, 'schedule-created');
 
-    const link = page.locator('a.ss-schedule-name', { hasText: HOSTILE_NAME });
-    expect(await link.innerText()).toBe(HOSTILE_NAME);
-    state.hostileScheduleId = (await page.locator('table.ss-schedules-table tbody tr', { has: link }).getAttribute('data-schedule-id')) ?? '';
-    expect(state.hostileScheduleId).toMatch(/^\d+$/);
+    const link = page.locator('a.ss-schedule-name', { hasText: hostileName });
+    expect(await link.innerText()).toBe(hostileName);
+    const hostileScheduleId = (await page.locator('table.ss-schedules-table tbody tr', { has: link }).getAttribute('data-schedule-id')) ?? '';
+    expect(hostileScheduleId).toMatch(/^\d+$/);
     await expectNoInjectedMarkup();
 
     await admin.clickAndLoad(link, 'hostile-schedule-edit');
-    expect(await page.inputValue('#ss-schedule-name')).toBe(HOSTILE_NAME);
+    expect(await page.inputValue('#ss-schedule-name')).toBe(hostileName);
     await expectNoInjectedMarkup();
 
-    // Assign it to web-2, so that it has scheduled snapshots by the time the Snapshots screens are checked.
-    await openServer(web2.name);
-    const label = page.locator(`#ss-server-schedules li[data-schedule-id="${state.hostileScheduleId}"] label`);
-    expect((await label.innerText()).trim()).toBe(HOSTILE_NAME);
-    await page.locator(`#ss-server-schedule-${state.hostileScheduleId}`).check();
-    await admin.clickAndLoad(page.locator('#publish'), 'server-web-2-hostile-assigned');
+    // A server's Snapshots box names it as text too, before and after it is assigned.
+    await openServer(servers.hostileSchedule.name);
+    const label = page.locator(`#ss-server-schedules li[data-schedule-id="${hostileScheduleId}"] label`);
+    expect((await label.innerText()).trim()).toBe(hostileName);
+    await page.locator(`#ss-server-schedule-${hostileScheduleId}`).check();
+    await admin.clickAndLoad(page.locator('#publish'), 'server-hostile-assigned');
     await expectNotice(page, 'server-schedules-saved');
-    expect(await page.locator(`#ss-server-schedule-${state.hostileScheduleId}`).isChecked()).toBe(true);
-    expect((await label.innerText()).trim()).toBe(HOSTILE_NAME);
+    expect(await page.locator(`#ss-server-schedule-${hostileScheduleId}`).isChecked()).toBe(true);
+    expect((await label.innerText()).trim()).toBe(hostileName);
     await expectNoInjectedMarkup();
   });
 
   it('when Take snapshot now is clicked in a server\'s Snapshots box, then the Snapshots list shows a manual snapshot that becomes available', async () => {
-    state.manualId = await takeSnapshotNow(web1.name, web1.id);
-    const row = (await snapshotRows(admin.page)).find((r) => r.id === state.manualId)!;
-    expect(row.server).toBe(web1.name);
+    const { takeNow } = servers;
+    const manualId = await takeSnapshotNow(takeNow.name, takeNow.id);
+    const row = (await snapshotRows(admin.page)).find((r) => r.id === manualId)!;
+    expect(row.server).toBe(takeNow.name);
     expect(row.origin).toBe('Manual');
     expect(['requested', 'creating', 'available']).toContain(row.status);
 
-    const done = await waitForSnapshotStatus(admin, state.manualId, 'available');
+    const done = await waitForSnapshotStatus(admin, manualId, 'available');
     expect(done.statusText).toBe('Available');
   });
 
   it('when a snapshot is protected (never delete, a date, a note), then the screen shows the values and its history lists each change with who and when', async () => {
     const { page } = admin;
+    const web1 = servers.protect;
+    const manualId = await availableSnapshot(web1.name, web1.id);
     await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1');
-    const row = snapshotRow(page, state.manualId);
+    const row = snapshotRow(page, manualId);
     const actions = await hoverRow(row);
     await admin.clickAndLoad(actions.locator('a.ss-action-edit'), 'snapshot-edit');
-    expect(await page.locator('#ss-snapshot-details').getAttribute('data-snapshot-id')).toBe(state.manualId);
+    expect(await page.locator('#ss-snapshot-details').getAttribute('data-snapshot-id')).toBe(manualId);
 
     const clickedAt = Date.now();
     await page.check('#ss-keep-forever');
-    await page.fill('#ss-delete-not-before', state.protectUntil);
+    await page.fill('#ss-delete-not-before', protectUntil);
     await page.fill('#ss-note', 'Before the PHP 8.3 upgrade — keep.');
     await admin.shot('snapshot-protection-filled');
     await admin.clickAndLoad(page.locator('#ss-snapshot-submit'), 'snapshot-protected');
 
     await expectNotice(page, 'snapshot-updated');
     expect(await page.isChecked('#ss-keep-forever')).toBe(true);
-    expect(await page.inputValue('#ss-delete-not-before')).toBe(state.protectUntil);
+    expect(await page.inputValue('#ss-delete-not-before')).toBe(protectUntil);
     expect(await page.inputValue('#ss-note')).toBe('Before the PHP 8.3 upgrade — keep.');
     const details = await page.locator('#ss-snapshot-details').innerText();
     expect(details).toMatch(/Protection\s+Never delete automatically/);
@@ -248,7 +323,7 @@ describe('Scheduled Snapshots in wp-admin', () => {
     expect(change, `a "Protection or note changed" event in ${JSON.stringify(history)}`).toBeDefined();
     expect(change!.who).toBe('admin');
     expect(change!.details).toContain('Never delete automatically: on');
-    expect(change!.details).toContain(`Do not delete before ${state.protectUntil}`);
+    expect(change!.details).toContain(`Do not delete before ${protectUntil}`);
     expect(change!.details).toContain('Note changed');
     expect(Math.abs(new Date(change!.at).getTime() - clickedAt)).toBeLessThan(120_000);
     expect(change!.when).not.toBe('');
@@ -257,13 +332,12 @@ describe('Scheduled Snapshots in wp-admin', () => {
     expect(history.find((h) => h.what === 'Requested')!.who).toBe('admin');
 
     await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1-protected');
-    expect((await snapshotRows(page)).find((r) => r.id === state.manualId)!.protection).toBe('Never delete automatically');
+    expect((await snapshotRows(page)).find((r) => r.id === manualId)!.protection).toBe('Never delete automatically');
   });
 
   it('when a row is hovered, then Edit | Trash | Delete Record appear; when Trash is confirmed, then the snapshot leaves the list', async () => {
     const { page } = admin;
-    const id = await takeSnapshotNow(web2.name, web2.id);
-    await waitForSnapshotStatus(admin, id, 'available');
+    const id = await availableSnapshot(servers.trash.name, servers.trash.id);
 
     const row = snapshotRow(page, id);
     const actions = row.locator('.row-actions');
@@ -289,8 +363,8 @@ describe('Scheduled Snapshots in wp-admin', () => {
 
   it('when the provider refuses to delete, then Trash leaves the row as delete_failed with the reason; when Delete Record is confirmed (the provider copy stays), then it leaves the list', async () => {
     const { page } = admin;
-    const id = await takeSnapshotNow(web3.name, web3.id);
-    await waitForSnapshotStatus(admin, id, 'available');
+    const web3 = servers.deleteFails;
+    const id = await availableSnapshot(web3.name, web3.id);
 
     const confirms = await admin.withConfirm(/Trash this snapshot\?/, async () => {
       const actions = await hoverRow(snapshotRow(page, id));
@@ -322,31 +396,30 @@ describe('Scheduled Snapshots in wp-admin', () => {
   });
 
   it('when the host\'s backup tab takes a snapshot, then it enters the Snapshots list with origin panel', async () => {
-    const { page } = admin;
-    const before = new Set(await idsOnList({ serverId: web1.id, origin: 'panel' }, 'snapshots-panel-before'));
-    await openServer(web1.name);
-    await admin.clickAndLoad(page.locator('#ss-standin-take-snapshot'), 'server-web-1-backup-tab');
-    expect(await page.locator('#ss-standin-notice').innerText()).toMatch(/took snapshot sbx-\d+ and fired the host hook/);
-    expect(await page.locator('.ss-notice.notice-error').count(), 'no "could not be added" notice').toBe(0);
-
-    const after = await idsOnList({ serverId: web1.id, origin: 'panel' }, 'snapshots-panel-after');
-    const fresh = after.filter((id) => !before.has(id));
-    expect(fresh).toHaveLength(1);
-    state.panelId = fresh[0]!;
-    const row = (await snapshotRows(page)).find((r) => r.id === state.panelId)!;
+    const panelId = await takePanelSnapshot(servers.panel.name, servers.panel.id);
+    const row = (await snapshotRows(admin.page)).find((r) => r.id === panelId)!;
     expect(row.origin).toBe('Backup tab');
-    expect(row.server).toBe(web1.name);
-    await waitForSnapshotStatus(admin, state.panelId, 'available');
+    expect(row.server).toBe(servers.panel.name);
+    await waitForSnapshotStatus(admin, panelId, 'available');
   });
 
   it('when the 1-minute keep-last-2 schedule has made three snapshots, then the oldest leaves the list while the manual (protected) and panel snapshots stay', async ({ signal }) => {
     const { page } = admin;
-    const filters = { serverId: web1.id, scheduleId: state.scheduleId };
+    const web1 = servers.retention;
+    // Set-up: the schedule on its own server, beside a protected manual and a panel snapshot.
+    const scheduleId = await createSchedule(unique('E2E keep last 2'), 2);
+    await assignSchedule(web1.name, scheduleId);
+    const manualId = await availableSnapshot(web1.name, web1.id);
+    await protectSnapshot(web1.id, manualId);
+    const panelId = await takePanelSnapshot(web1.name, web1.id);
+    await waitForSnapshotStatus(admin, panelId, 'available');
+
+    const filters = { serverId: web1.id, scheduleId };
     const seen = new Map<string, string>(); // id → last status seen
     let current: string[] = [];
-    // Watch the schedule's snapshots of web-1: the engine makes one a minute; the third makes
-    // retention delete the first. The first lives at least two minutes, and the flows since the
-    // assignment take well under that, so the watch sees it before it goes. Bounded: three
+    // Watch the schedule's snapshots of the server: the engine makes one a minute; the third makes
+    // retention delete the first. The first lives at least two minutes, and the set-up since the
+    // assignment takes well under that, so the watch sees it before it goes. Bounded: three
     // slots plus slack.
     const oldest = await until('three scheduled snapshots were made and the oldest left the list', async () => {
       await page.goto(urls.snapshots(filters), { waitUntil: 'load' });
@@ -371,53 +444,57 @@ describe('Scheduled Snapshots in wp-admin', () => {
     // The manual snapshot (protected) and the panel snapshot of the same server are untouched.
     await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-web-1-after-retention');
     const all = await snapshotRows(page);
-    expect(all.find((r) => r.id === state.manualId)?.status).toBe('available');
-    expect(all.find((r) => r.id === state.panelId)?.status).toBe('available');
+    expect(all.find((r) => r.id === manualId)?.status).toBe('available');
+    expect(all.find((r) => r.id === panelId)?.status).toBe('available');
     expect(all.find((r) => r.id === oldest)).toBeUndefined();
 
     // The Schedules list still shows the schedule's next run, a minute away at most.
     await admin.goto(urls.schedules, 'schedules-after-retention');
-    const next = await page.locator(`#ss-schedule-${state.scheduleId} td.column-next_run time`).getAttribute('datetime');
+    const next = await page.locator(`#ss-schedule-${scheduleId} td.column-next_run time`).getAttribute('datetime');
     expect(new Date(next ?? '').getTime() - Date.now()).toBeLessThanOrEqual(65_000);
-  }, RETENTION_WAIT_MS + 30_000);
+  }, RETENTION_WAIT_MS + 90_000);
 
   it('when a hostile note and schedule name reach the Snapshots list and a snapshot\'s screen, then they show as text and no script runs', async ({ signal }) => {
     const { page } = admin;
-    const filters = { serverId: web2.id, scheduleId: state.hostileScheduleId };
+    const web2 = servers.hostileNote;
+    // Set-up: a hostile-named 1-minute schedule on its own server; its first slot is within a minute.
+    const hostileName = unique(HOSTILE_NAME);
+    const hostileScheduleId = await createSchedule(hostileName, 3);
+    await assignSchedule(web2.name, hostileScheduleId);
+    const filters = { serverId: web2.id, scheduleId: hostileScheduleId };
     let rows: Awaited<ReturnType<typeof snapshotRows>> = [];
-    // The hostile schedule was assigned to web-2 minutes ago: it has made a snapshot by now (bounded wait).
-    const first = await until('the hostile schedule made a snapshot of web-2', async () => {
+    const first = await until('the hostile schedule made a snapshot of its server', async () => {
       await page.goto(urls.snapshots(filters), { waitUntil: 'load' });
       rows = await snapshotRows(page);
       return rows.find((r) => r.status === 'available');
-    }, { timeoutMs: 90_000, intervalMs: 2000, page, signal, describe: async () => JSON.stringify(rows) });
+    }, { timeoutMs: 120_000, intervalMs: 2000, page, signal, describe: async () => JSON.stringify(rows) });
     await admin.shot('snapshots-hostile-schedule');
-    expect(first.schedule).toBe(HOSTILE_NAME);
+    expect(first.schedule).toBe(hostileName);
     // The list's schedule filter names it as text, and it is the selected filter.
-    const option = page.locator(`#ss-filter-schedule option[value="${state.hostileScheduleId}"]`);
-    expect(await option.innerText()).toBe(HOSTILE_NAME);
-    expect(await page.inputValue('#ss-filter-schedule')).toBe(state.hostileScheduleId);
+    const option = page.locator(`#ss-filter-schedule option[value="${hostileScheduleId}"]`);
+    expect(await option.innerText()).toBe(hostileName);
+    expect(await page.inputValue('#ss-filter-schedule')).toBe(hostileScheduleId);
     await expectNoInjectedMarkup();
 
     const actions = await hoverRow(snapshotRow(page, first.id));
     await admin.clickAndLoad(actions.locator('a.ss-action-edit'), 'hostile-snapshot-edit');
-    expect(await detailsValue('Schedule')).toBe(HOSTILE_NAME);
+    expect(await detailsValue('Schedule')).toBe(hostileName);
     await page.fill('#ss-note', HOSTILE_NOTE);
     await admin.clickAndLoad(page.locator('#ss-snapshot-submit'), 'hostile-note-saved');
     await expectNotice(page, 'snapshot-updated');
     expect(await page.inputValue('#ss-note')).toBe(HOSTILE_NOTE);
-    expect(await detailsValue('Schedule')).toBe(HOSTILE_NAME);
+    expect(await detailsValue('Schedule')).toBe(hostileName);
     await expectNoInjectedMarkup();
 
     // The list filtered by that schedule (the filter form, as a user would submit it).
     await admin.goto(urls.snapshots(), 'snapshots-all');
-    await page.selectOption('#ss-filter-schedule', state.hostileScheduleId);
+    await page.selectOption('#ss-filter-schedule', hostileScheduleId);
     await admin.clickAndLoad(page.locator('#ss-filter-submit'), 'snapshots-filtered-hostile');
     const listed = await snapshotRows(page);
     expect(listed.length).toBeGreaterThan(0);
-    for (const r of listed) expect(r.schedule).toBe(HOSTILE_NAME);
+    for (const r of listed) expect(r.schedule).toBe(hostileName);
     await expectNoInjectedMarkup();
-  });
+  }, 240_000);
 
   it('when the Settings screen checks the connection, then every step is ok against the running sidecar', async () => {
     const { page } = admin;
@@ -442,6 +519,8 @@ describe('who may do what', () => {
 
   for (const role of ['editor', 'subscriber'] as const) {
     it(`when ${role === 'editor' ? 'an editor' : 'a subscriber'} opens the Schedules, Snapshots or Settings screen or posts to our admin-post actions, then WordPress refuses with 403`, async () => {
+      // Set-up: a snapshot for the forged requests to aim at.
+      const target = await takeSnapshotNow(servers.roles.name, servers.roles.id);
       const who = await Session.open(browser, role);
       sessions.push(who);
       await who.login(env[role].login, env[role].password);
@@ -455,12 +534,12 @@ describe('who may do what', () => {
       }
       if (role === 'editor') {
         // An editor may edit the host's servers, but our Snapshots box is not shown to them.
-        await who.goto(urls.server(web1.id), 'server-web-1');
+        await who.goto(urls.server(servers.roles.id), 'server-roles');
         await who.page.locator('#post').waitFor();
         expect(await who.page.locator('#ss-server-snapshots').count()).toBe(0);
       }
       // Forged requests with the role's own cookies: refused for lack of the capability.
-      const trash = await who.context.request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}`, { maxRedirects: 0 });
+      const trash = await who.context.request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${target}`, { maxRedirects: 0 });
       expect(trash.status()).toBe(403);
       const save = await who.context.request.post(urls.adminPost, { form: { action: 'ss_save_schedule', schedule: 'new', 'ss_schedule[name]': `Forged by ${role}`, 'ss_schedule[intervalMinutes]': '1', 'ss_schedule[retention][keepLast]': '1' }, maxRedirects: 0 });
       expect(save.status()).toBe(403);
@@ -471,22 +550,26 @@ describe('who may do what', () => {
 
   it('when an admin\'s browser is made to post to admin-post.php without a nonce, then it is refused (403) and nothing changes', async () => {
     const { page } = admin;
+    const web1 = servers.noNonce;
+    // Set-up: an available, protected snapshot the forged requests aim at.
+    const manualId = await availableSnapshot(web1.name, web1.id);
+    await protectSnapshot(web1.id, manualId);
     const request = admin.context.request;
     const noNonce = [
-      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}`, { maxRedirects: 0 }),
-      request.get(`${urls.adminPost}?action=ss_delete_snapshot_record&snapshot=${state.manualId}`, { maxRedirects: 0 }),
-      request.post(urls.adminPost, { form: { action: 'ss_update_snapshot', snapshot: state.manualId, note: 'forged' }, maxRedirects: 0 }),
+      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${manualId}`, { maxRedirects: 0 }),
+      request.get(`${urls.adminPost}?action=ss_delete_snapshot_record&snapshot=${manualId}`, { maxRedirects: 0 }),
+      request.post(urls.adminPost, { form: { action: 'ss_update_snapshot', snapshot: manualId, note: 'forged' }, maxRedirects: 0 }),
       request.post(urls.adminPost, { form: { action: 'ss_save_schedule', schedule: 'new', 'ss_schedule[name]': 'Forged schedule', 'ss_schedule[intervalMinutes]': '1', 'ss_schedule[retention][keepLast]': '1' }, maxRedirects: 0 }),
       request.post(urls.adminPost, { form: { action: 'ss_take_snapshot', server: String(web1.id) }, maxRedirects: 0 }),
       // A made-up nonce is no better.
-      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${state.manualId}&_wpnonce=0123456789`, { maxRedirects: 0 }),
+      request.get(`${urls.adminPost}?action=ss_trash_snapshot&snapshot=${manualId}&_wpnonce=0123456789`, { maxRedirects: 0 }),
     ];
     for (const response of await Promise.all(noNonce)) {
       expect(response.status(), response.url()).toBe(403);
       expect(await response.text()).toMatch(/link you followed has expired/i);
     }
     await admin.goto(urls.snapshots({ serverId: web1.id }), 'snapshots-after-forgery');
-    const manual = (await snapshotRows(page)).find((r) => r.id === state.manualId);
+    const manual = (await snapshotRows(page)).find((r) => r.id === manualId);
     expect(manual?.status).toBe('available');
     expect(manual?.protection).toBe('Never delete automatically');
     await admin.goto(urls.schedules, 'schedules-after-forgery');
@@ -496,11 +579,16 @@ describe('who may do what', () => {
 
 describe('every page visited', () => {
   it('then debug.log has no PHP notice, warning or error (core\'s PHP 8.2 deprecations aside), and the shared secret is in no page, header or log', async () => {
+    // Our three screens at least, whether the whole suite ran or this test alone.
+    await admin.goto(urls.schedules, 'schedules-last-look');
+    await admin.goto(urls.snapshots(), 'snapshots-last-look');
+    await admin.goto(urls.settings, 'settings-last-look');
     expect(suiteLog.newLines()).toEqual([]);
     expect(allProblems).toEqual([]);
-    expect(admin.visited.length).toBeGreaterThan(30);
+    // Every screen visited in this run has its screenshot.
+    const visited = sessions.reduce((n, s) => n + s.visited.length, 0);
     const shots = fs.readdirSync(env.artifacts).filter((f) => f.endsWith('.png'));
-    expect(shots.length).toBeGreaterThan(30);
+    expect(shots.length).toBe(visited);
     // The sidecar answered every screen without an error of its own (no 5xx, no error lines),
     // and never logged the secret.
     const sidecarLog = fs.readFileSync(path.join(env.work, 'sidecar.log'), 'utf8');

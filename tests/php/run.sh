@@ -19,22 +19,12 @@ done
 
 URL=${SS_TEST_MYSQL_URL:-}
 if [ -z "$URL" ]; then
-  # No server named: start a private, throwaway MariaDB (docs/testing.md) and stop it at exit.
+  # No server named: start a private, throwaway MariaDB (scripts/mariadb.sh) and stop it at exit.
   command -v mariadbd >/dev/null || { echo "Set SS_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306, or apt-get install mariadb-server" >&2; exit 2; }
   DBDIR=$(mktemp -d "${TMPDIR:-/tmp}/ss-phpunit-mariadb.XXXXXX")
-  mariadb-install-db --no-defaults --datadir="$DBDIR/data" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db >"$DBDIR/install.log" 2>&1
+  trap '"$ROOT/scripts/mariadb.sh" stop "$DBDIR"; rm -rf "$DBDIR"' EXIT
   DBPORT=$(php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);')
-  mariadbd --no-defaults --datadir="$DBDIR/data" --socket="$DBDIR/sock" --port="$DBPORT" --bind-address=127.0.0.1 \
-    --user="$(id -un)" --skip-log-bin --log-error="$DBDIR/error.log" >/dev/null 2>&1 &
-  DBPID=$!
-  trap 'kill "$DBPID" 2>/dev/null; wait "$DBPID" 2>/dev/null; rm -rf "$DBDIR"' EXIT
-  for _ in $(seq 1 300); do
-    php -r 'exit(@fsockopen("127.0.0.1", (int) $argv[1]) ? 0 : 1);' "$DBPORT" && break
-    kill -0 "$DBPID" 2>/dev/null || { echo "MariaDB did not start: $(tail -5 "$DBDIR/error.log")" >&2; exit 1; }
-    sleep 0.1
-  done
-  URL=mysql://root@127.0.0.1:$DBPORT
+  URL=$("$ROOT/scripts/mariadb.sh" "$DBDIR" "$DBPORT")
 fi
 
 # mysql://user[:password]@host[:port][/database]

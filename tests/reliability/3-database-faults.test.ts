@@ -14,7 +14,7 @@ import { afterAll, expect, test } from 'vitest';
 import { latestSlotAtOrBefore } from '../../sidecar/slots.js';
 import { startFakeHetzner, type FakeHetzner } from '../fakes/hetzner.js';
 import { account, hetznerCopies, settled } from './harness/ledger.js';
-import { RestartableMariadb } from './harness/mariadb.js';
+import { MariadbServer } from '../../scripts/mariadb.js';
 import { SidecarProcess, SECRET, leaks, sleep, stopAll, waitFor } from './harness/processes.js';
 import { markStarted, writeResult } from './harness/results.js';
 import { SCALE } from './harness/scale.js';
@@ -24,7 +24,7 @@ const SCENARIO = '3 database faults';
 const LEASE_MS = 2000;
 const OUTAGE_MS = 4000;
 
-let mariadb: RestartableMariadb | null = null;
+let mariadb: MariadbServer | null = null;
 let world: World | null = null;
 let fake: FakeHetzner | null = null;
 const sidecars: SidecarProcess[] = [];
@@ -44,8 +44,7 @@ afterAll(async () => {
 test(`when MariaDB restarts ${SCALE.dbRestarts} times under load, then the sidecars report degraded, reconnect and lose nothing`, async () => {
   const started = Date.now();
   markStarted(SCENARIO);
-  mariadb = await RestartableMariadb.create();
-  await mariadb.start();
+  mariadb = await MariadbServer.start();
   world = await createWorld(mariadb.url);
   const db = world.db;
   fake = await startFakeHetzner({ rateLimitPerHour: 10_000_000, pendingPolls: 3 });

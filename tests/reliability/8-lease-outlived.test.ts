@@ -13,7 +13,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { startFakeHetzner, type FakeHetzner } from '../fakes/hetzner.js';
 import { startHoldProxy, type HoldProxy } from './harness/hold-proxy.js';
 import { account, hetznerCopies, settled } from './harness/ledger.js';
-import { RestartableMariadb } from './harness/mariadb.js';
+import { MariadbServer } from '../../scripts/mariadb.js';
 import { SidecarProcess, sleep, stopAll, waitFor } from './harness/processes.js';
 import { markStarted, writeResult } from './harness/results.js';
 import { SCALE } from './harness/scale.js';
@@ -21,7 +21,7 @@ import { createWorld, makeDue, providersFile, seedServers, yearlySchedule, type 
 
 const SCENARIO = '8 lease outlived';
 const LEASE_MS = 2000;
-let mariadb: RestartableMariadb | null = null;
+let mariadb: MariadbServer | null = null;
 let world: World | null = null;
 let fake: FakeHetzner | null = null;
 let proxy: HoldProxy | null = null;
@@ -39,8 +39,7 @@ describe('a provider call that outlives its lease', () => {
   test('when a create is still on its way while the database is away longer than the lease, then no second provider snapshot is made', async () => {
     const started = Date.now();
     markStarted(SCENARIO);
-    mariadb = await RestartableMariadb.create();
-    await mariadb.start();
+    mariadb = await MariadbServer.start();
     world = await createWorld(mariadb.url);
     const db = world.db;
     fake = await startFakeHetzner({ rateLimitPerHour: 10_000_000 });

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startPrivateMariadb } from '../setup/mariadb.js';
+import { testServer } from '../../scripts/mariadb.js';
 import { RESULTS_DIR, ROOT, WORK, readResults, renderTable } from './harness/results.js';
 import { SCALE } from './harness/scale.js';
 
@@ -44,19 +44,13 @@ export default async function setup(project: TestProject) {
     }, null, 2));
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], { cwd: ROOT, stdio: 'inherit' });
   }
-  let url = process.env.SS_TEST_MYSQL_URL;
-  let stop: (() => Promise<void>) | null = null;
-  if (!url) {
-    const db = await startPrivateMariadb();
-    url = db.url;
-    stop = db.stop;
-  }
+  const { url, stop } = await testServer();
   project.provide('mysqlUrl', url);
   project.provide('sidecarMain', path.join(outDir, 'sidecar', 'main.js'));
   console.log(`reliability: ${SCALE.full ? 'FULL' : 'CI-sized'} run (SS_RELIABILITY=full for the full one); MariaDB ${url}`);
 
   return async () => {
-    if (stop) await stop();
+    await stop();
     const results = readResults();
     console.log(`\nReliability (${SCALE.full ? 'full' : 'CI-sized'}), ${Math.round((Date.now() - started) / 1000)} s in all:\n`);
     console.log(renderTable(results));
