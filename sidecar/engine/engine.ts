@@ -41,6 +41,10 @@ export interface EngineStats {
   lastError: string | null;
 }
 
+/**
+ * Events, each with a listener: `settled` ({ id }) when a snapshot reaches a resting state or
+ * leaves the list (Trash waits for it), `outcome` (kind) per step outcome (the metrics).
+ */
 export class Engine extends EventEmitter {
   readonly stats: EngineStats = { ticks: 0, dispatched: 0, claimed: 0, outcomes: {}, lastTickAt: null, lastError: null };
   #timer: NodeJS.Timeout | null = null;

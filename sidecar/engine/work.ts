@@ -9,7 +9,6 @@ import { deleteStep } from './steps/delete.js';
 import { pollStep } from './steps/poll.js';
 
 export type { WorkLimits } from './job.js';
-export { gaveUpSentence } from './job.js';
 
 /**
  * What the engine does with one claimed snapshot row, by status:
