@@ -44,17 +44,22 @@ export interface JobDeps {
   onOutcome?: (kind: string, provider: string) => void;
 }
 
-export interface Job extends JobDeps {
+/** A claimed row and our lease on it. */
+export interface LeasedRow extends JobDeps {
   row: SnapshotRow;
   id: number;
   token: string;
+}
+
+/** A claimed row whose provider is configured: what every step works with. */
+export interface Job extends LeasedRow {
   provider: Provider;
   server: ServerRef;
   marker: SnapshotMarker;
 }
 
 /** Store a step's outcome (and, with `to`, a status change the lifecycle allows) while we hold the lease. */
-export async function finish(job: Job | (JobDeps & { row: SnapshotRow; id: number; token: string }), values: LeasedValues, to?: SnapshotStatus): Promise<boolean> {
+export async function finish(job: LeasedRow, values: LeasedValues, to?: SnapshotStatus): Promise<boolean> {
   const ok = await finishLeased(job.db, { id: job.id, token: job.token, from: job.row.status }, values, await job.clock.now(job.db), to);
   if (!ok) job.log.warn({ snapshotId: job.id }, 'lease lost before the result could be stored; another sidecar will redo this step');
   return ok;

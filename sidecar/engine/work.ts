@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Provider, SnapshotMarker } from '../providers/types.js';
 import { markerName } from '../snapshots.js';
 import { renewLease, type SnapshotRow } from '../store/snapshots.js';
-import { DEFAULT_LIMITS, event, finish, later, type Job, type JobDeps, type WorkLimits } from './job.js';
+import { DEFAULT_LIMITS, event, finish, later, type Job, type LeasedRow, type WorkLimits } from './job.js';
 import { createStep } from './steps/create.js';
 import { deleteStep } from './steps/delete.js';
 import { pollStep } from './steps/poll.js';
@@ -37,7 +37,7 @@ const STEPS: Partial<Record<SnapshotRow['status'], (job: Job) => Promise<void>>>
 };
 
 export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string): Promise<void> {
-  const base: JobDeps & { row: SnapshotRow; id: number; token: string } = {
+  const base: LeasedRow = {
     db: deps.db, clock: deps.clock, log: deps.log, leaseMs: deps.leaseMs, limits: { ...DEFAULT_LIMITS, ...deps.limits },
     onSettled: deps.onSettled, onOutcome: deps.onOutcome, row, id: Number(row.id), token,
   };
@@ -78,7 +78,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
 }
 
 /** The row's provider is not in the providers file: nothing can be done until an admin adds it. */
-async function failUnconfigured(job: JobDeps & { row: SnapshotRow; id: number; token: string }): Promise<void> {
+async function failUnconfigured(job: LeasedRow): Promise<void> {
   const reason = `Provider "${job.row.provider ?? '(none)'}" is not configured in the providers file (SS_PROVIDERS_FILE); add it and restart the sidecar.`;
   const to = job.row.status === 'deleting' ? 'delete_failed' : 'failed';
   if (await finish(job, { next_attempt_at: null, last_error: reason }, to)) {
