@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../sidecar/db.js';
+import { ensureSandboxTable } from '../migrations/sandbox.js';
 import { migrateToLatest } from '../sidecar/migrate.js';
 import { benchPool, createDatabase, machine, startServer } from './database.js';
 import { budgetPhase } from './phase-budget.js';
@@ -89,6 +90,8 @@ async function main() {
       for (const ddl of wordpressTablesDdl(PREFIX)) await pool.query(ddl);
       const handle = openDatabase(dbUrl, PREFIX);
       await migrateToLatest(handle.db, PREFIX);
+      // The bench's sidecars run the sandbox provider; its table is made before any phase empties it.
+      await ensureSandboxTable(handle.db);
       await handle.close();
       log(`seeding ${SERVERS.toLocaleString('en-US')} servers (wpcd_app_server posts + meta) on the hourly schedule`);
       await seedServers(pool);

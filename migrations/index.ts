@@ -149,4 +149,30 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+
+  // Dispatch copies the schedule's "no reboot" wish onto the row it makes, so the engine never
+  // reads the schedule again for it. NULL for manual and panel snapshots (no schedule).
+  '0008_snapshot_no_reboot': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN no_reboot TINYINT(1) NULL AFTER instance_id`.execute(db)),
+
+  // Rows dispatched before 0008 still owe their provider call: give them their schedule's wish.
+  '0009_backfill_snapshot_no_reboot': ddl((db) => sql`
+    UPDATE ${T('ss_snapshots')} s JOIN ${T('ss_schedules')} sc ON sc.id = s.schedule_id
+    SET s.no_reboot = sc.no_reboot WHERE s.no_reboot IS NULL`.execute(db)),
+
+  // The statuses of the lifecycle (sidecar/engine/lifecycle.ts), and only those: `deleted`
+  // was never written (a deleted snapshot's record leaves the table) and is no status.
+  '0010_snapshot_status_check': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD CONSTRAINT status_ck
+    CHECK (status IN ('requested', 'creating', 'available', 'failed', 'deleting', 'delete_failed', 'superseded'))`.execute(db)),
+
+  // The sandbox's table belongs only where a sandbox provider is configured (the sidecar
+  // creates it then, migrations/sandbox.ts). An empty one from 0006 goes; one holding a demo's
+  // simulated snapshots stays, because those snapshots are still followed by their records.
+  '0011_sandbox_snapshots_only_where_configured': {
+    up: async (db: AnyDb) => {
+      const held = await sql<{ one: number }>`SELECT 1 AS one FROM ${T('ss_sandbox_snapshots')} LIMIT 1`.execute(db);
+      if (held.rows.length === 0) await sql`DROP TABLE IF EXISTS ${T('ss_sandbox_snapshots')}`.execute(db);
+    },
+  },
 };

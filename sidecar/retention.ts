@@ -13,8 +13,8 @@
  *   - manual and panel snapshots are an admin's own act; only the admin removes them
  *     ("kept: manual snapshot", "kept: panel snapshot");
  *   - requested/creating may still become the newest good copy, failed ones are evidence of
- *     a problem, deleting/delete_failed are already in another workflow, superseded and
- *     deleted are history ("kept: not available (creating)").
+ *     a problem, deleting/delete_failed are already in another workflow, superseded ones
+ *     are history ("kept: not available (creating)").
  * `keep` therefore means "retention asks for nothing", not "this exists at the provider".
  * The available scheduled snapshots are "the pool"; only the pool is ranked by the rules
  * below, so a manual snapshot taken today never pushes a scheduled one out of `keepLast`.
@@ -76,6 +76,7 @@
  * ids) throws a RangeError instead of guessing: a guess here could delete a snapshot.
  */
 import { DateTime, IANAZone } from 'luxon';
+import type { SnapshotStatus } from './schema.js';
 
 export interface RetentionRules {
   keepLast?: number | null;
@@ -89,15 +90,7 @@ export interface RetentionRules {
   minKeep?: number | null;
 }
 
-export type SnapshotStatus =
-  | 'requested'
-  | 'creating'
-  | 'available'
-  | 'failed'
-  | 'deleting'
-  | 'deleted'
-  | 'delete_failed'
-  | 'superseded';
+export type { SnapshotStatus };
 
 export interface RetentionCandidate {
   id: number;

@@ -38,7 +38,7 @@ export interface AssignmentsTable {
 
 export type SnapshotStatus =
   | 'requested' | 'creating' | 'available' | 'failed'
-  | 'deleting' | 'deleted' | 'delete_failed' | 'superseded';
+  | 'deleting' | 'delete_failed' | 'superseded';
 export type SnapshotOrigin = 'scheduled' | 'manual' | 'panel';
 
 export interface SnapshotsTable {
@@ -57,6 +57,8 @@ export interface SnapshotsTable {
   name: string;
   server_name: string | null;
   instance_id: string | null;
+  /** The schedule's "no reboot" wish, copied at dispatch; null for manual and panel snapshots. */
+  no_reboot: number | null;
   size_bytes: number | null;
   keep_forever: number;
   delete_not_before: Timestamp | null;

@@ -5,17 +5,18 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ensureSandboxTable } from '../migrations/sandbox.js';
 import type { Config } from './config.js';
 import { databaseClock, openDatabase, type Clock, type DbHandle } from './db.js';
 import { Engine } from './engine/engine.js';
 import type { WorkLimits } from './engine/work.js';
 import { createHost } from './host.js';
 import { createApp } from './http/app.js';
-import type { AppContext } from './http/context.js';
-import { purgeExpiredNonces } from './http/signature.js';
+import { sandboxConfigured, type AppContext } from './http/context.js';
 import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
+import { purgeExpiredNonces } from './store/nonces.js';
 
 export interface SidecarOptions {
   log?: Logger;
@@ -51,6 +52,7 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
       const applied = await migrateToLatest(db, config.tablePrefix);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
+    if (sandboxConfigured(config.providers)) await ensureSandboxTable(db);
   } catch (e) {
     await handle.close();
     throw e;

@@ -18,7 +18,7 @@ const NOW = Date.UTC(2025, 5, 30, 12, 0);
 const DAY = 86_400_000;
 const STATUSES: SnapshotStatus[] = [
   'requested', 'creating', 'available', 'available', 'available', 'available',
-  'failed', 'deleting', 'deleted', 'delete_failed', 'superseded',
+  'failed', 'deleting', 'delete_failed', 'superseded',
 ];
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham'];
 

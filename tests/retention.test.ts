@@ -382,7 +382,7 @@ describe('protections', () => {
     ]);
   });
 
-  it.each<SnapshotStatus>(['requested', 'creating', 'failed', 'deleting', 'delete_failed', 'superseded', 'deleted'])(
+  it.each<SnapshotStatus>(['requested', 'creating', 'failed', 'deleting', 'delete_failed', 'superseded'])(
     'when a snapshot is %s, then it is kept as "not available"',
     (status) => {
       const snaps = [snap(1, t(1), { status }), snap(2, t(28))];

@@ -3,8 +3,10 @@ import type { Clock, DB } from '../db.js';
 import type { Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
+import { nextSlotAt } from '../store/assignments.js';
+import { schedulesWithMaxAge } from '../store/schedules.js';
+import { claimDue, nextWorkAt, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
-import { claimWork, releaseLeases } from './claim.js';
 import { dispatchDue } from './dispatch.js';
 import { processRow, type WorkLimits } from './work.js';
 
@@ -39,6 +41,10 @@ export interface EngineStats {
   lastError: string | null;
 }
 
+/**
+ * Events, each with a listener: `settled` ({ id }) when a snapshot reaches a resting state or
+ * leaves the list (Trash waits for it), `outcome` (kind) per step outcome (the metrics).
+ */
 export class Engine extends EventEmitter {
   readonly stats: EngineStats = { ticks: 0, dispatched: 0, claimed: 0, outcomes: {}, lastTickAt: null, lastError: null };
   #timer: NodeJS.Timeout | null = null;
@@ -99,11 +105,7 @@ export class Engine extends EventEmitter {
   async #msUntilNextDue(): Promise<number> {
     const { db, clock, tickMs } = this.deps;
     try {
-      const [a, w] = await Promise.all([
-        db.selectFrom('ss_assignments').select((eb) => eb.fn.min('next_slot_at').as('at')).executeTakeFirst(),
-        db.selectFrom('ss_snapshots').select((eb) => eb.fn.min('next_attempt_at').as('at')).executeTakeFirst(),
-      ]);
-      const times = [a?.at, w?.at].filter((x): x is Date => x instanceof Date).map((d) => d.getTime());
+      const times = (await Promise.all([nextSlotAt(db), nextWorkAt(db)])).filter((x): x is Date => x !== null).map((d) => d.getTime());
       if (times.length === 0) return tickMs;
       const now = (await clock.now(db)).getTime();
       return Math.max(0, Math.min(tickMs, Math.min(...times) - now + 5));
@@ -139,7 +141,6 @@ export class Engine extends EventEmitter {
     this.stats.dispatched += dispatched;
     this.stats.claimed += claimed;
     this.stats.lastTickAt = new Date();
-    this.emit('tick', { dispatched, claimed });
     return { dispatched, claimed };
   }
 
@@ -156,13 +157,9 @@ export class Engine extends EventEmitter {
     const every = this.deps.retentionSweepMs ?? 5 * 60_000;
     if (now.getTime() - this.#lastSweep < every) return;
     this.#lastSweep = now.getTime();
-    const schedules = await this.deps.db.selectFrom('ss_schedules').select(['id', 'max_age_days']).where('max_age_days', 'is not', null).execute();
-    for (const s of schedules) {
-      const cutoff = new Date(now.getTime() - Number(s.max_age_days) * 86_400_000);
-      const pairs = await this.deps.db.selectFrom('ss_snapshots').select('server_id').distinct()
-        .where('schedule_id', '=', Number(s.id)).where('status', '=', 'available').where('origin', '=', 'scheduled')
-        .where('created_at', '<', cutoff).limit(1000).execute();
-      for (const p of pairs) await applyRetention(this.deps.db, now, Number(p.server_id), Number(s.id));
+    for (const s of await schedulesWithMaxAge(this.deps.db)) {
+      const cutoff = new Date(now.getTime() - s.maxAgeDays * 86_400_000);
+      for (const serverId of await serversWithAgedSnapshots(this.deps.db, s.id, cutoff)) await applyRetention(this.deps.db, now, serverId, s.id);
     }
   }
 
@@ -185,7 +182,7 @@ export class Engine extends EventEmitter {
     const room = (this.deps.concurrency ?? 16) - this.#inFlight.size;
     if (room <= 0) return 0;
     const now = await clock.now(db);
-    const { token, rows } = await claimWork(db, now, this.deps.instanceId, this.deps.leaseMs, room);
+    const { token, rows } = await claimDue(db, now, this.deps.instanceId, this.deps.leaseMs, room);
     if (rows.length === 0) return 0;
     this.#tokens.add(token);
     let remaining = rows.length;
@@ -193,7 +190,7 @@ export class Engine extends EventEmitter {
       const id = Number(row.id);
       const done = processRow({
         db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
-        onSettled: (sid, status) => this.emit('settled', { id: sid, status }),
+        onSettled: (sid) => this.emit('settled', { id: sid }),
         onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
       }, row, token).catch((e) => {
         this.deps.log.error({ snapshotId: id, err: (e as Error).message }, 'snapshot work failed; it will be retried after its lease');
@@ -201,7 +198,6 @@ export class Engine extends EventEmitter {
         this.#inFlight.delete(id);
         remaining -= 1;
         if (remaining === 0) this.#tokens.delete(token);
-        this.emit('idle-check');
         // Work finished: there may be more (polls due soon, queued deletes).
         this.wake();
       });

@@ -1,9 +1,10 @@
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
-import type { AppContext } from './context.js';
+import { sandboxConfigured, type AppContext } from './context.js';
 import { createMetrics } from './metrics.js';
 import { providersRouter } from './providers.js';
+import { sandboxRouter } from './sandbox.js';
 import { schedulesRouter } from './schedules.js';
 import { serversRouter } from './servers.js';
 import { requireSignature } from './signature.js';
@@ -61,6 +62,7 @@ export function createApp(ctx: AppContext): Express {
   api.use('/servers', serversRouter(ctx));
   api.use(snapshotsRouter(ctx));
   api.use(providersRouter(ctx));
+  if (sandboxConfigured(ctx.providerConfigs)) api.use(sandboxRouter(ctx));
   app.use('/api/v1', api);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

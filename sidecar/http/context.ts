@@ -23,3 +23,8 @@ export function sandboxConfigOf(ctx: AppContext, slug: string): SandboxConfig | 
   const c = ctx.providerConfigs[slug];
   return c && c.type === 'sandbox' ? (c as unknown as SandboxConfig) : null;
 }
+
+/** Whether any provider is the sandbox: only then do its table and its route exist. */
+export function sandboxConfigured(configs: Readonly<Record<string, { type: string }>>): boolean {
+  return Object.values(configs).some((c) => c.type === 'sandbox');
+}

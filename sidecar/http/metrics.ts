@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { countsByStatus } from '../store/snapshots.js';
 import type { AppContext } from './context.js';
 
 /** Prometheus metrics: process defaults, HTTP latency, engine counters, and the queue by status. */
@@ -27,7 +28,7 @@ export function createMetrics(ctx: AppContext) {
     name: 'ss_snapshots', help: 'Snapshots in the list by status', labelNames: ['status'] as const, registers: [registry],
     async collect() {
       try {
-        const rows = await ctx.db.selectFrom('ss_snapshots').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
+        const rows = await countsByStatus(ctx.db);
         this.reset();
         for (const r of rows) this.set({ status: r.status }, Number(r.n));
       } catch { /* database away: healthz says so */ }

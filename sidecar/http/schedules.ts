@@ -1,15 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
-import { ApiError, notFound } from '../errors.js';
 import { describeRetention } from '../retention.js';
-import {
-  getSchedule, insertSchedule, listSchedules, normalizeSchedule, scheduleToApi, serverCounts, updateSchedule,
-} from '../schedules.js';
 import { describeTiming, nextRuns, nextSlotAfter } from '../slots.js';
+import { removeForSchedule, retime, serverCounts, serverIdsOfSchedule } from '../store/assignments.js';
 import { recordEvent } from '../store/events.js';
+import { deleteSchedule, getSchedule, insertSchedule, listSchedules, rulesOf, updateSchedule } from '../store/schedules.js';
+import { countForSchedule } from '../store/snapshots.js';
 import { parseId, parseOr400 } from '../validation.js';
 import type { AppContext } from './context.js';
+import { parseScheduleBody, scheduleToApi } from './schedules-wire.js';
 import { actorOf } from './signature.js';
 
 export function schedulesRouter(ctx: AppContext): Router {
@@ -24,7 +24,7 @@ export function schedulesRouter(ctx: AppContext): Router {
   });
 
   r.post('/', async (req, res) => {
-    const s = normalizeSchedule(req.body);
+    const s = parseScheduleBody(req.body);
     const now = await clock.now(db);
     const id = await insertSchedule(db, s, now);
     await recordEvent(db, { scheduleId: id, actor: actorOf(req), action: 'schedule_created', detail: s.name, at: now });
@@ -33,7 +33,7 @@ export function schedulesRouter(ctx: AppContext): Router {
 
   // Preview for the add/edit form: next runs and retention in words, validated like a save.
   r.post('/preview', async (req, res) => {
-    const s = normalizeSchedule(req.body);
+    const s = parseScheduleBody(req.body);
     const now = await clock.now(db);
     const runs = nextRuns({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now, 5);
     res.json({
@@ -53,7 +53,7 @@ export function schedulesRouter(ctx: AppContext): Router {
   r.put('/:id', async (req, res) => {
     const id = parseId(req.params.id, 'id');
     const before = await getSchedule(db, id);
-    const s = normalizeSchedule(req.body);
+    const s = parseScheduleBody(req.body);
     const now = await clock.now(db);
     await db.transaction().execute(async (trx) => {
       await updateSchedule(trx, id, s, now);
@@ -61,7 +61,7 @@ export function schedulesRouter(ctx: AppContext): Router {
       if (timingChanged) {
         // New timing: every server's next slot follows the new rule from now on.
         const next = nextSlotAfter({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now);
-        await trx.updateTable('ss_assignments').set({ next_slot_at: next }).where('schedule_id', '=', id).execute();
+        await retime(trx, id, next);
       }
       await recordEvent(trx, { scheduleId: id, actor: actorOf(req), action: 'schedule_updated', detail: s.name, at: now });
     });
@@ -75,11 +75,10 @@ export function schedulesRouter(ctx: AppContext): Router {
     const id = parseId(req.params.id, 'id');
     const s = await getSchedule(db, id);
     const now = await clock.now(db);
-    const kept = await db.selectFrom('ss_snapshots').select((eb) => eb.fn.countAll<number>().as('n')).where('schedule_id', '=', id).executeTakeFirst();
-    const n = Number(kept?.n ?? 0);
+    const n = await countForSchedule(db, id);
     await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('ss_assignments').where('schedule_id', '=', id).execute();
-      await trx.deleteFrom('ss_schedules').where('id', '=', id).execute();
+      await removeForSchedule(trx, id);
+      await deleteSchedule(trx, id);
       await recordEvent(trx, { scheduleId: id, actor: actorOf(req), action: 'schedule_deleted', detail: `${s.name}; ${n} snapshot(s) kept`, at: now });
     });
     res.json({
@@ -98,10 +97,7 @@ export function schedulesRouter(ctx: AppContext): Router {
     const now = await clock.now(db);
     let serverIds: number[];
     if (q.serverId !== undefined) serverIds = [q.serverId];
-    else {
-      const a = await db.selectFrom('ss_assignments').select('server_id').where('schedule_id', '=', id).orderBy('server_id').limit(100).execute();
-      serverIds = a.map((x) => Number(x.server_id));
-    }
+    else serverIds = await serverIdsOfSchedule(db, id, 100);
     const servers = [];
     for (const serverId of serverIds) {
       const { decisions, rows } = await previewRetention(db, now, serverId, s);
@@ -111,7 +107,7 @@ export function schedulesRouter(ctx: AppContext): Router {
         decisions: decisions.map((d) => ({ ...d, name: byId.get(d.id)?.name ?? null, status: byId.get(d.id)?.status ?? null, createdAt: byId.get(d.id)?.created_at.toISOString() ?? null })),
       });
     }
-    res.json({ scheduleId: id, retentionSummary: describeRetention({ keepLast: s.keep_last, keepHourly: s.keep_hourly, keepDaily: s.keep_daily, keepWeekly: s.keep_weekly, keepMonthly: s.keep_monthly, keepYearly: s.keep_yearly, maxAgeDays: s.max_age_days, minKeep: s.min_keep }), servers });
+    res.json({ scheduleId: id, retentionSummary: describeRetention(rulesOf(s)), servers });
   });
 
   return r;

@@ -5,11 +5,15 @@ import { conflict, invalid, notFound } from '../errors.js';
 import { serverDisplayName, serverProblem, type HostServer } from '../host.js';
 import { timingOf } from '../schedules.js';
 import { nextSlotAfter } from '../slots.js';
-import { markerName, snapshotToApi } from '../snapshots.js';
+import { markerName } from '../snapshots.js';
+import { assign, assignmentsOfServer, deleteAssignments, lockServerAssignments, scheduleIdsOfServer as assignedScheduleIds } from '../store/assignments.js';
 import { recordEvent, recordEvents } from '../store/events.js';
+import { schedulesByIds } from '../store/schedules.js';
+import { getSnapshot, insertSnapshot, latestOfServer, scheduleIdsOfServer as snapshottedScheduleIds, setName } from '../store/snapshots.js';
 import { parseId, parseOr400 } from '../validation.js';
 import type { AppContext } from './context.js';
 import { actorOf } from './signature.js';
+import { snapshotToApi } from './snapshots-wire.js';
 import { capabilitiesOf } from './providers.js';
 
 export function serversRouter(ctx: AppContext): Router {
@@ -23,10 +27,10 @@ export function serversRouter(ctx: AppContext): Router {
     return s;
   }
 
-  async function assignmentsOf(serverId: number) {
-    return await db.selectFrom('ss_assignments as a').innerJoin('ss_schedules as s', 's.id', 'a.schedule_id')
-      .select(['a.schedule_id', 'a.next_slot_at', 'a.problem', 's.name', 's.enabled'])
-      .where('a.server_id', '=', serverId).orderBy('s.name').execute();
+  async function schedulesOf(serverId: number) {
+    return (await assignmentsOfServer(db, serverId)).map((a) => ({
+      scheduleId: a.scheduleId, name: a.name, enabled: a.enabled, nextRunAt: a.enabled ? a.nextSlotAt.toISOString() : null, problem: a.problem,
+    }));
   }
 
   r.get('/', async (req, res) => {
@@ -42,8 +46,8 @@ export function serversRouter(ctx: AppContext): Router {
     const id = parseId(req.params.serverId, 'serverId');
     const s = await requireServer(id);
     const provider = s.provider ? ctx.providers.get(s.provider) : undefined;
-    const schedules = await assignmentsOf(id);
-    const last = await db.selectFrom('ss_snapshots').selectAll().where('server_id', '=', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const schedules = await schedulesOf(id);
+    const last = await latestOfServer(db, id);
     const now = await clock.now(db);
     res.json({
       server: {
@@ -51,18 +55,18 @@ export function serversRouter(ctx: AppContext): Router {
         providerName: provider?.displayName ?? null, instanceId: s.instanceId, region: s.region,
         problem: serverProblem(id, s, known()), capabilities: provider ? capabilitiesOf(provider) : null,
       },
-      schedules: schedules.map((a) => ({ scheduleId: Number(a.schedule_id), name: a.name, enabled: a.enabled === 1, nextRunAt: a.enabled === 1 ? a.next_slot_at.toISOString() : null, problem: a.problem })),
+      schedules,
       lastSnapshot: last ? snapshotToApi(last, { now }) : null,
     });
   });
 
   r.get('/:serverId/schedules', async (req, res) => {
     const id = parseId(req.params.serverId, 'serverId');
-    const schedules = await assignmentsOf(id);
+    const schedules = await schedulesOf(id);
     res.json({
       serverId: id,
-      scheduleIds: schedules.map((a) => Number(a.schedule_id)),
-      schedules: schedules.map((a) => ({ scheduleId: Number(a.schedule_id), name: a.name, enabled: a.enabled === 1, nextRunAt: a.enabled === 1 ? a.next_slot_at.toISOString() : null, problem: a.problem })),
+      scheduleIds: schedules.map((a) => a.scheduleId),
+      schedules,
     });
   });
 
@@ -71,32 +75,28 @@ export function serversRouter(ctx: AppContext): Router {
     const body = parseOr400(z.object({ scheduleIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).max(100) }).strict(), req.body);
     await requireServer(id);
     const wanted = [...new Set(body.scheduleIds)];
-    const found = wanted.length ? await db.selectFrom('ss_schedules').selectAll().where('id', 'in', wanted).execute() : [];
+    const found = await schedulesByIds(db, wanted);
     const missing = wanted.filter((w) => !found.some((f) => Number(f.id) === w));
     if (missing.length > 0) throw invalid({ scheduleIds: `schedule ${missing.join(', ')} does not exist; reload the page to see the current schedules` });
     const now = await clock.now(db);
     const actor = actorOf(req);
     await db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('ss_assignments').select(['id', 'schedule_id']).where('server_id', '=', id).forUpdate().execute();
-      const currentIds = new Set(current.map((c) => Number(c.schedule_id)));
-      const toRemove = current.filter((c) => !wanted.includes(Number(c.schedule_id)));
+      const current = await lockServerAssignments(trx, id);
+      const currentIds = new Set(current.map((c) => c.scheduleId));
+      const toRemove = current.filter((c) => !wanted.includes(c.scheduleId));
       const toAdd = found.filter((f) => !currentIds.has(Number(f.id)));
-      if (toRemove.length) await trx.deleteFrom('ss_assignments').where('id', 'in', toRemove.map((c) => Number(c.id))).execute();
-      if (toAdd.length) {
-        await trx.insertInto('ss_assignments').values(toAdd.map((s) => ({
-          server_id: id, schedule_id: Number(s.id), next_slot_at: nextSlotAfter(timingOf(s), now), problem: null, created_at: now,
-        }))).execute();
-      }
+      await deleteAssignments(trx, toRemove.map((c) => c.id));
+      await assign(trx, id, toAdd.map((s) => ({ scheduleId: Number(s.id), nextSlotAt: nextSlotAfter(timingOf(s), now) })), now);
       await recordEvents(trx, [
         ...toAdd.map((s) => ({ serverId: id, scheduleId: Number(s.id), actor, action: 'schedule_assigned', detail: s.name, at: now })),
-        ...toRemove.map((c) => ({ serverId: id, scheduleId: Number(c.schedule_id), actor, action: 'schedule_unassigned', detail: null, at: now })),
+        ...toRemove.map((c) => ({ serverId: id, scheduleId: c.scheduleId, actor, action: 'schedule_unassigned', detail: null, at: now })),
       ]);
     });
-    const schedules = await assignmentsOf(id);
+    const schedules = await schedulesOf(id);
     res.json({
       serverId: id,
-      scheduleIds: schedules.map((a) => Number(a.schedule_id)),
-      schedules: schedules.map((a) => ({ scheduleId: Number(a.schedule_id), name: a.name, enabled: a.enabled === 1, nextRunAt: a.enabled === 1 ? a.next_slot_at.toISOString() : null, problem: a.problem })),
+      scheduleIds: schedules.map((a) => a.scheduleId),
+      schedules,
     });
   });
 
@@ -111,27 +111,22 @@ export function serversRouter(ctx: AppContext): Router {
     if (!provider.capabilities.create) throw conflict(`${provider.displayName} cannot take snapshots through its API.`);
     const now = await clock.now(db);
     const actor = actorOf(req);
-    const res1 = await db.insertInto('ss_snapshots').values({
-      server_id: id, schedule_id: null, slot_at: null, origin: 'manual', status: 'requested',
-      provider: s.provider, provider_type: provider.type, name: '', server_name: serverDisplayName(s, id).slice(0, 190),
-      instance_id: s.instanceId, keep_forever: 0, note: body.note ?? null, attempts: 0, next_attempt_at: now,
-      requested_by: actor, created_at: now, updated_at: now,
-    }).executeTakeFirstOrThrow();
-    const snapshotId = Number(res1.insertId);
-    await db.updateTable('ss_snapshots').set({ name: markerName(snapshotId, serverDisplayName(s, id), now) }).where('id', '=', snapshotId).execute();
+    const snapshotId = await insertSnapshot(db, {
+      serverId: id, origin: 'manual', status: 'requested', provider: s.provider, providerType: provider.type,
+      serverName: serverDisplayName(s, id), instanceId: s.instanceId, note: body.note ?? null, requestedBy: actor, now,
+    });
+    await setName(db, snapshotId, markerName(snapshotId, serverDisplayName(s, id), now));
     await recordEvent(db, { snapshotId, serverId: id, actor, action: 'requested', detail: 'Manual snapshot', at: now });
     ctx.engine.wake();
-    const row = await db.selectFrom('ss_snapshots').selectAll().where('id', '=', snapshotId).executeTakeFirstOrThrow();
+    const row = await getSnapshot(db, snapshotId);
     res.status(202).json({ snapshot: snapshotToApi(row, { now, canDelete: provider.capabilities.delete }) });
   });
 
   r.get('/:serverId/retention-preview', async (req, res) => {
     const id = parseId(req.params.serverId, 'serverId');
     const now = await clock.now(db);
-    const assigned = await db.selectFrom('ss_assignments').select('schedule_id').where('server_id', '=', id).execute();
-    const used = await db.selectFrom('ss_snapshots').select('schedule_id').distinct().where('server_id', '=', id).where('schedule_id', 'is not', null).execute();
-    const ids = [...new Set([...assigned, ...used].map((a) => Number(a.schedule_id)))];
-    const schedules = ids.length ? await db.selectFrom('ss_schedules').selectAll().where('id', 'in', ids).execute() : [];
+    const ids = [...new Set([...await assignedScheduleIds(db, id), ...await snapshottedScheduleIds(db, id)])];
+    const schedules = await schedulesByIds(db, ids);
     const out = [];
     for (const s of schedules) {
       const { decisions, rows } = await previewRetention(db, now, id, s);

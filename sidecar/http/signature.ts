@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { DB } from '../db.js';
 import { ApiError } from '../errors.js';
 import { MAX_SKEW_SECONDS, sign, signaturesMatch } from '../signing.js';
+import { rememberNonce } from '../store/nonces.js';
 
 /**
  * Verifies X-SS-* signed requests (DESIGN.md contract). Runs before any JSON parsing, so an
@@ -31,9 +32,10 @@ export function requireSignature(db: DB, secret: string) {
       return next(unauthorized('The request signature does not match: the shared secret (SS_SHARED_SECRET) differs between WordPress and the sidecar.'));
     }
     try {
-      await db.insertInto('ss_nonces').values({ nonce, expires_at: new Date(Date.now() + 2 * MAX_SKEW_SECONDS * 1000) }).execute();
+      if (!(await rememberNonce(db, nonce, new Date(Date.now() + 2 * MAX_SKEW_SECONDS * 1000)))) {
+        return next(unauthorized('This request was already received once (replayed nonce).'));
+      }
     } catch (e) {
-      if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return next(unauthorized('This request was already received once (replayed nonce).'));
       return next(e);
     }
     res_locals(req).actor = actor;
@@ -47,8 +49,4 @@ function res_locals(req: Request): { actor?: string } {
 
 export function actorOf(req: Request): string {
   return res_locals(req).actor ?? 'system';
-}
-
-export async function purgeExpiredNonces(db: DB): Promise<void> {
-  await db.deleteFrom('ss_nonces').where('expires_at', '<', new Date()).execute();
 }

@@ -1,0 +1,28 @@
+import { fail, finish, later, retryOrFail, settleAvailable, type Job } from '../job.js';
+
+/** creating → follow the snapshot at the provider until it is available or failed. */
+export async function pollStep(job: Job): Promise<void> {
+  const { row, provider, server, marker, limits } = job;
+  try {
+    // A panel snapshot arrives with the host's id (DigitalOcean: an action id); the adapter
+    // resolves it to the real snapshot until we know its id, then we follow it as usual.
+    const resolve = row.origin === 'panel' && !row.provider_snapshot_id && row.pending_ref ? provider.resolvePanelSnapshotId : undefined;
+    const snap = resolve && row.pending_ref
+      ? await resolve.call(provider, server, row.pending_ref)
+      : await provider.status(server, { providerSnapshotId: row.provider_snapshot_id, pendingRef: row.pending_ref, marker });
+    if (snap.state === 'available') { await settleAvailable(job, snap); return; }
+    if (snap.state === 'failed') { await fail(job, snap.reason ?? `${provider.displayName} reported the snapshot as failed.`); return; }
+    if (snap.state === 'gone') { await fail(job, `${provider.displayName} no longer has this snapshot (it was removed outside the panel).`); return; }
+    const now = await job.clock.now(job.db);
+    if (now.getTime() - row.created_at.getTime() > limits.createTimeoutMs) {
+      await fail(job, `${provider.displayName} did not finish the snapshot within ${Math.round(limits.createTimeoutMs / 3600_000)} hours; check it in the provider's dashboard.`);
+      return;
+    }
+    const wait = Math.min(limits.pollMaxMs, limits.pollBaseMs * 2 ** Math.min(6, row.attempts));
+    const idChanged = snap.providerSnapshotId && snap.providerSnapshotId !== row.provider_snapshot_id;
+    await finish(job, { next_attempt_at: await later(job, wait), ...(idChanged ? { provider_snapshot_id: snap.providerSnapshotId } : {}) });
+  } catch (e) {
+    const final = await retryOrFail(job, e, limits.createAttempts * 2, 'status');
+    if (final) await fail(job, final);
+  }
+}

@@ -1,0 +1,21 @@
+import type { DB } from '../db.js';
+
+/**
+ * The one owner of `ss_nonces`: seen request nonces, shared by every sidecar so a request
+ * replayed to another sidecar is refused too.
+ */
+
+/** Remember a nonce until `expiresAt`. False when it was seen before (a replay). */
+export async function rememberNonce(db: DB, nonce: string, expiresAt: Date): Promise<boolean> {
+  try {
+    await db.insertInto('ss_nonces').values({ nonce, expires_at: expiresAt }).execute();
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+    throw e;
+  }
+}
+
+export async function purgeExpiredNonces(db: DB): Promise<void> {
+  await db.deleteFrom('ss_nonces').where('expires_at', '<', new Date()).execute();
+}
