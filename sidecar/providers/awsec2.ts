@@ -1,7 +1,7 @@
 /**
  * AWS EC2 adapter: a server snapshot is an AMI made with CreateImage.
  *
- * Uses the official SDK (it signs with SigV4 and parses the Query API's XML), not http.ts.
+ * Uses the official SDK (it signs with SigV4 and parses the Query API's XML), not our HTTP client (http/).
  * The SDK's own retries are switched off (`maxAttempts: 1`) because they sleep on a real
  * timer the tests cannot control and know nothing of our backoff budget; this file retries
  * throttling and transient failures itself with capped exponential backoff and jitter, via

@@ -16,15 +16,9 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  bodyErrorCode,
-  parseBody,
-  providerMessage,
-  restTuningShape,
-  type HttpFailure,
-  type HttpResponse,
-  bearerClient,
-} from './http.js';
+import { type HttpResponse } from './http/client.js';
+import { bearerClient, restTuningShape } from './http/config.js';
+import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import {
   ProviderError,
   type CreateResult,

@@ -8,18 +8,10 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  bodyErrorCode,
-  markerLabels,
-  markerLabelSelector,
-  parseBody,
-  parseRetryAfter,
-  providerMessage,
-  restTuningShape,
-  type HttpFailure,
-  type ResponseHeaders,
-  bearerClient,
-} from './http.js';
+import { bearerClient, restTuningShape } from './http/config.js';
+import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
+import { parseRetryAfter, type ResponseHeaders } from './http/rate-limit.js';
+import { markerLabels, markerLabelSelector } from './marker.js';
 import {
   ProviderError,
   type CreateResult,
@@ -110,7 +102,7 @@ function describeHetznerFailure(f: HttpFailure): ProviderError | undefined {
     case 'timeout':
       return new ProviderError('transient', `${NAME} is unavailable for now (${code}); it will be tried again later.`, opts);
     default:
-      return undefined; // the generic sentence from http.ts
+      return undefined; // the generic sentence in http/failures.ts
   }
 }
 

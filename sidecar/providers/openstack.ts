@@ -21,18 +21,10 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  accountBudget,
-  budgetLimits,
-  createHttpClient,
-  parseBody,
-  providerMessage,
-  restTuningShape,
-  type HttpClient,
-  type HttpFailure,
-  type HttpRequest,
-  type HttpResponse,
-} from './http.js';
+import { budgetLimits } from './http/budget.js';
+import { createHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from './http/client.js';
+import { restTuningShape } from './http/config.js';
+import { type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import {
   ProviderError,
   type CreateResult,
@@ -142,10 +134,9 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
   const log = ctx.log.child({ provider: slug, type: 'openstack' });
   const now = ctx.now ?? Date.now;
   const authBase = trimSlash(config.authUrl).replace(/\/v3$/, '');
-  const budget = accountBudget(
+  const budget = ctx.budgets.forAccount(
     { type: 'openstack', baseURL: authBase, credential: `${config.userDomainName}\n${config.username}\n${config.password}\n${config.projectDomainName}\n${config.projectName}` },
     budgetLimits('openstack', config.budget),
-    { now: ctx.now, sleep: ctx.sleep },
   );
 
   function describeFailure(service: 'Keystone' | 'Nova' | 'Glance') {

@@ -11,6 +11,7 @@ import { awsec2ConfigSchema, createAwsec2Provider, type Awsec2Config } from '../
 import type { ProviderContext } from '../../sidecar/providers/context.js';
 import { ProviderError, type Provider, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/awsec2.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 const ACCESS_KEY = 'AKIAFAKEFAKEFAKE0001';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETSECRET';
@@ -22,7 +23,7 @@ let fake: FakeEc2;
 let sleeps: number[];
 
 function ctx(extra: Partial<ProviderContext> = {}): ProviderContext {
-  return { log: silentLogger, sleep: async (ms) => void sleeps.push(ms), ...extra };
+  return adapterContext({ log: silentLogger, sleep: async (ms) => void sleeps.push(ms), ...extra });
 }
 
 function provider(over: Partial<Awsec2Config> = {}, c: ProviderContext = ctx()): Provider {
