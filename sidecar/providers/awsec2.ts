@@ -25,7 +25,8 @@ import {
   type Image,
   type Filter,
 } from '@aws-sdk/client-ec2';
-import type { ProviderContext } from './context.js';
+import { backoffMs } from '../backoff.js';
+import { realSleep, type ProviderContext } from './context.js';
 import {
   ProviderError,
   type CreateResult,
@@ -116,7 +117,8 @@ function cleanMessage(msg: unknown, secrets: string[]): string {
 export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
   const config = awsec2ConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'awsec2' });
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = ctx.sleep ?? realSleep;
+  const random = ctx.random ?? Math.random;
   const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
 
   const client = new EC2Client({
@@ -135,11 +137,6 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     },
   });
 
-  function backoffMs(attempt: number): number {
-    const step = Math.min(config.backoffCapMs, config.backoffBaseMs * 2 ** attempt);
-    // "Equal jitter": never less than half the step, so a throttled account really slows down.
-    return Math.round(step / 2 + Math.random() * (step / 2));
-  }
 
   /** Turns an SDK / network error into our ProviderError with a plain sentence. */
   function toProviderError(err: unknown, action: string, retryAfterMs: number | null): ProviderError {
@@ -200,7 +197,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       try {
         return await fn();
       } catch (err) {
-        const wait = backoffMs(attempt);
+        const wait = backoffMs(attempt + 1, config.backoffBaseMs, config.backoffCapMs, random);
         const pe = toProviderError(err, action, wait);
         if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
         log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
