@@ -144,9 +144,9 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     const e = (err ?? {}) as AwsErrorShape;
     const code = errorCode(err);
     const status = e.$metadata?.httpStatusCode ?? null;
-    const opts = { status };
+    const opts = { status, params: { provider: 'AWS', providerCode: code } };
     if (THROTTLING_CODES.has(code)) {
-      return new ProviderError('rate_limited', `AWS is throttling requests for this account (${code}); the request will be tried again later.`, { ...opts, retryAfterMs });
+      return new ProviderError('rate_limited', `AWS is throttling requests for this account (${code}).`, { ...opts, retryAfterMs, retry: { kind: 'tried again', subject: 'the request' } });
     }
     if (code === 'AuthFailure' || code === 'InvalidClientTokenId' || code === 'SignatureDoesNotMatch' || code === 'MissingAuthenticationToken') {
       return new ProviderError('auth', `AWS did not accept the access key for provider "${slug}": check accessKeyId and secretAccessKey in the providers file.`, opts);
@@ -164,14 +164,14 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       return new ProviderError('not_found', `AWS has no EC2 instance with that id in ${config.region}: check the server's instance id and region.`, opts);
     }
     if (code === 'IncorrectInstanceState' || code === 'ConcurrentSnapshotLimitExceeded' || code === 'SnapshotCreationPerVolumeRateExceeded') {
-      return new ProviderError('busy', `AWS cannot snapshot the instance right now (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
+      return new ProviderError('busy', `AWS cannot snapshot the instance right now (${code}).`, { ...opts, retryAfterMs });
     }
     if (TRANSIENT_CODES.has(code) || (status !== null && status >= 500)) {
-      return new ProviderError('transient', `AWS had a temporary problem answering ${action} (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
+      return new ProviderError('transient', `AWS had a temporary problem answering ${action} (${code}).`, { ...opts, retryAfterMs });
     }
     if (NETWORK_CODES.has(String(e.code ?? '')) || code === 'TimeoutError' || code === 'RequestTimeout' || code === 'AbortError') {
       const what = NETWORK_CODES.has(String(e.code ?? '')) ? String(e.code) : code;
-      return new ProviderError('transient', `Could not reach the AWS EC2 endpoint for ${config.region} (${what}); it will be tried again later.`, { retryAfterMs });
+      return new ProviderError('transient', `Could not reach the AWS EC2 endpoint for ${config.region} (${what}).`, { retryAfterMs, params: { provider: 'AWS', providerCode: what } });
     }
     if (e.$response !== undefined && /deserializ/i.test(String(e.message ?? ''))) {
       return new ProviderError('bad_response', `AWS answered ${action} with something that is not a valid EC2 response.`, opts);

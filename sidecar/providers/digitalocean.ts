@@ -86,7 +86,7 @@ function describeDoFailure(f: HttpFailure): ProviderError | undefined {
   const opts = { status: f.status };
   if (f.status === 401) return new ProviderError('auth', `${NAME} refused the token: check token in the providers file.`, opts);
   if (f.status === 403) return new ProviderError('permission', `${NAME} refused the token: check it has write scope.`, opts);
-  if (isBusy(f)) return new ProviderError('busy', `${NAME} says the droplet is busy with another action; it will be tried again later.`, opts);
+  if (isBusy(f)) return new ProviderError('busy', `${NAME} says the droplet is busy with another action.`, opts);
   if (f.status === 400 || f.status === 422) {
     const said = providerMessage(f.body);
     return new ProviderError('invalid', `${NAME} refused the request as invalid${said ? `: ${said}` : ''}.`, opts);

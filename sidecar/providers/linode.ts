@@ -110,7 +110,9 @@ export function createLinodeProvider(slug: string, input: LinodeConfig, ctx: Pro
       return new ProviderError('not_found', 'Linode does not know this Linode (or this backup): check the server\'s instance id.', { status: 404 });
     }
     if (f.status === 400 && /busy/i.test(reason)) {
-      return new ProviderError('busy', `Linode says this Linode is busy (${reason}); the snapshot will be tried again later.`, { status: 400 });
+      return new ProviderError('busy', `Linode says this Linode is busy (${reason}).`, {
+        status: 400, retry: { kind: 'tried again', subject: 'the snapshot' }, params: { provider: 'Linode', attempts: f.attempts },
+      });
     }
     if (f.status === 400 || f.status === 422) {
       return new ProviderError('invalid', reason ? `Linode refused the request: ${reason}.` : `Linode refused the request as invalid (HTTP ${f.status}).`, { status: f.status });

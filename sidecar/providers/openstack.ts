@@ -155,7 +155,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
         return new ProviderError('not_found', `OpenStack ${service} does not know what we asked for (${f.method} ${f.url}): check the server's instance id and the region.`, { status: 404 });
       }
       if (f.status === 409) {
-        return new ProviderError('busy', `OpenStack ${service} is busy with this server${tail}; it will be tried again later.`, { status: 409 });
+        return new ProviderError('busy', `OpenStack ${service} is busy with this server${tail}.`, { status: 409, params: { provider: `OpenStack ${service}`, attempts: f.attempts } });
       }
       if (f.status === 400 || f.status === 413 || f.status === 422) {
         return new ProviderError('invalid', `OpenStack ${service} refused the request${tail || ` (HTTP ${f.status})`}.`, { status: f.status });

@@ -202,9 +202,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           if (!(e instanceof BudgetExhausted)) throw e;
           // Our own budget, not the provider's refusal: status stays null, and the engine
           // does not count it as a failed attempt.
-          throw new ProviderError('rate_limited',
-            `${name}: this account's request budget is used up for now; the request will be sent in about ${Math.ceil(e.waitMs / 1000)} s.`,
-            { retryAfterMs: e.waitMs, status: null });
+          throw new ProviderError('rate_limited', `${name}: this account's request budget is used up for now.`, {
+            retryAfterMs: e.waitMs, status: null, retry: { kind: 'sent', inMs: e.waitMs }, params: { provider: name },
+          });
         }
       }
       const started = now();
@@ -223,7 +223,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
 
       if (out.kind === 'bad_response') {
         log.warn({ provider: name, request: where, status: out.status }, 'provider answered a body that is not JSON');
-        throw new ProviderError('bad_response', `${name} answered something that is not the JSON it documents; try again later, and check apiUrl if this persists.`, { status: out.status });
+        throw new ProviderError('bad_response', `${name} answered something that is not the JSON it documents; try again later, and check apiUrl if this persists.`, {
+          status: out.status, params: { provider: name, attempts: n },
+        });
       }
 
       if (out.kind === 'network') {
@@ -234,16 +236,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         if (!transient) {
           // Certificates, malformed URLs and the like: trying again will not help.
           throw new ProviderError('failed', `${name} could not be reached (${out.code}): check apiUrl and this machine's network.`, {
-            cause: new Error(out.message),
+            cause: new Error(out.message), params: { provider: name, attempts: n, providerCode: out.code },
           });
         }
         if (!resendable || last) {
           const what = out.code === 'ECONNABORTED' || out.code === 'ETIMEDOUT' ? 'did not answer in time' : 'could not be reached';
-          throw new ProviderError(
-            'transient',
-            `${name} ${what} (${out.code}) after ${n} attempt${n === 1 ? '' : 's'}; it will be tried again later.`,
-            { cause: new Error(out.message) },
-          );
+          throw new ProviderError('transient', `${name} ${what} (${out.code}) after ${n} attempt${n === 1 ? '' : 's'}.`, {
+            cause: new Error(out.message), params: { provider: name, attempts: n, providerCode: out.code },
+          });
         }
         await sleep(backoff(n));
         continue;
@@ -256,11 +256,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         const fromHeaders = rateLimitDelay(f.headers, now());
         const wait = fromHeaders ?? backoff(n);
         if (wait > policy.maxRateLimitWaitMs || last) {
-          throw new ProviderError(
-            'rate_limited',
-            `${name} is rate limiting our requests; they will be tried again in ${Math.ceil(wait / 1000)} s.`,
-            { status: 429, retryAfterMs: wait },
-          );
+          throw new ProviderError('rate_limited', `${name} is rate limiting our requests.`, {
+            status: 429, retryAfterMs: wait, retry: { kind: 'tried again', subject: 'they', inMs: wait }, params: { provider: name, attempts: n },
+          });
         }
         await sleep(wait);
         continue;
@@ -281,10 +279,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         if (adapterSays && adapterSays.retryable) throw adapterSays;
         throw new ProviderError(
           'transient',
-          n === 1
-            ? `${name} failed (HTTP ${f.status}); it will be tried again later.`
-            : `${name} kept failing (HTTP ${f.status}) after ${n} attempts; it will be tried again later.`,
-          { status: f.status },
+          n === 1 ? `${name} failed (HTTP ${f.status}).` : `${name} kept failing (HTTP ${f.status}) after ${n} attempts.`,
+          { status: f.status, params: { provider: name, attempts: n } },
         );
       }
       throw describe(failure, req);

@@ -4,7 +4,7 @@
  * read a provider's own error body without ever quoting it whole.
  */
 import { z } from 'zod';
-import { ProviderError, type ProviderErrorCode } from '../types.js';
+import { ProviderError, type ProviderErrorCode, type RetryPromise } from '../types.js';
 import type { HttpMethod } from './client.js';
 import type { ResponseHeaders } from './rate-limit.js';
 
@@ -26,7 +26,7 @@ export type DescribeFailure = (failure: HttpFailure) => ProviderError | undefine
 
 /** The sentence when an adapter has nothing more specific to say. */
 export function genericFailure(name: string, f: HttpFailure): ProviderError {
-  const map: [ProviderErrorCode, string] =
+  const map: [ProviderErrorCode, string, RetryPromise?] =
     f.status === 401
       ? ['auth', `${name} refused the credentials: check them in the providers file.`]
       : f.status === 403
@@ -34,15 +34,15 @@ export function genericFailure(name: string, f: HttpFailure): ProviderError {
         : f.status === 404
           ? ['not_found', `${name} does not know what we asked for (${f.method} ${f.url}): was it deleted?`]
           : f.status === 409 || f.status === 423
-            ? ['busy', `${name} is busy with this resource; it will be tried again later.`]
+            ? ['busy', `${name} is busy with this resource.`]
             : f.status === 400 || f.status === 422
               ? ['invalid', `${name} refused the request as invalid (HTTP ${f.status}).`]
               : f.status === 429
-                ? ['rate_limited', `${name} is rate limiting our requests; they will be tried again later.`]
+                ? ['rate_limited', `${name} is rate limiting our requests.`, { kind: 'tried again', subject: 'they' }]
                 : f.status >= 500
-                  ? ['transient', `${name} kept failing (HTTP ${f.status}); it will be tried again later.`]
+                  ? ['transient', `${name} kept failing (HTTP ${f.status}).`]
                   : ['failed', `${name} answered HTTP ${f.status}, which we did not expect.`];
-  return new ProviderError(map[0], map[1], { status: f.status });
+  return new ProviderError(map[0], map[1], { status: f.status, retry: map[2], params: { provider: name, attempts: f.attempts } });
 }
 
 /**
