@@ -12,7 +12,7 @@
  * adopt the first image), and the AMI and its EBS snapshots carry the tags below.
  *
  * Credentials go only into the SDK's static credential provider. Nothing here logs the
- * config, and errors are rebuilt as our own sentences: the SDK error object (which holds the
+ * config, and errors are rebuilt as our own sentences (awsec2-errors.ts): the SDK error object (which holds the
  * raw response) is never attached as a cause.
  */
 import { z } from 'zod';
@@ -26,6 +26,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import { backoffMs } from '../backoff.js';
+import { cleanMessage, errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
 import { realSleep, type ProviderContext } from './context.js';
 import {
   ProviderError,
@@ -78,42 +79,6 @@ export function amiName(marker: SnapshotMarker): string {
   return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
 }
 
-/** The SDK error fields we read; everything else on it (the raw response) we leave alone. */
-interface AwsErrorShape {
-  name?: string;
-  message?: string;
-  Code?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number; requestId?: string };
-  $response?: unknown;
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-]);
-
-const THROTTLING_CODES = new Set([
-  'RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException',
-]);
-const TRANSIENT_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
-const PARAMETER_CODES = new Set([
-  'UnknownParameter', 'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterCombination',
-]);
-const GONE_AMI_CODES = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable']);
-
-function errorCode(err: unknown): string {
-  const e = (err ?? {}) as AwsErrorShape;
-  return String(e.Code ?? e.name ?? e.code ?? 'Unknown');
-}
-
-/** Short, single-line text of an AWS message, with anything credential-like removed. */
-function cleanMessage(msg: unknown, secrets: string[]): string {
-  let text = String(msg ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
-  for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
-  return text;
-}
-
 export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
   const config = awsec2ConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'awsec2' });
@@ -138,50 +103,6 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   });
 
 
-  /** Turns an SDK / network error into our ProviderError with a plain sentence. */
-  function toProviderError(err: unknown, action: string, retryAfterMs: number | null): ProviderError {
-    if (err instanceof ProviderError) return err;
-    const e = (err ?? {}) as AwsErrorShape;
-    const code = errorCode(err);
-    const status = e.$metadata?.httpStatusCode ?? null;
-    const opts = { status, params: { provider: 'AWS', providerCode: code } };
-    if (THROTTLING_CODES.has(code)) {
-      return new ProviderError('rate_limited', `AWS is throttling requests for this account (${code}).`, { ...opts, retryAfterMs, retry: { kind: 'tried again', subject: 'the request' } });
-    }
-    if (code === 'AuthFailure' || code === 'InvalidClientTokenId' || code === 'SignatureDoesNotMatch' || code === 'MissingAuthenticationToken') {
-      return new ProviderError('auth', `AWS did not accept the access key for provider "${slug}": check accessKeyId and secretAccessKey in the providers file.`, opts);
-    }
-    if (code === 'RequestExpired' || code === 'ExpiredToken') {
-      return new ProviderError('auth', `AWS says the credentials for provider "${slug}" have expired: renew the sessionToken (or use a long-lived access key) in the providers file.`, opts);
-    }
-    if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
-      return new ProviderError('permission', `The AWS access key for provider "${slug}" is not allowed to call ec2:${action}: add that permission to its IAM policy and try again.`, opts);
-    }
-    if (code === 'OptInRequired' || code === 'PendingVerification') {
-      return new ProviderError('not_enabled', `The AWS account for provider "${slug}" cannot use EC2 in ${config.region} yet (${code}): finish the account's sign-up or opt-in for this region.`, opts);
-    }
-    if (code === 'InvalidInstanceID.NotFound' || code === 'InvalidInstanceID.Malformed') {
-      return new ProviderError('not_found', `AWS has no EC2 instance with that id in ${config.region}: check the server's instance id and region.`, opts);
-    }
-    if (code === 'IncorrectInstanceState' || code === 'ConcurrentSnapshotLimitExceeded' || code === 'SnapshotCreationPerVolumeRateExceeded') {
-      return new ProviderError('busy', `AWS cannot snapshot the instance right now (${code}).`, { ...opts, retryAfterMs });
-    }
-    if (TRANSIENT_CODES.has(code) || (status !== null && status >= 500)) {
-      return new ProviderError('transient', `AWS had a temporary problem answering ${action} (${code}).`, { ...opts, retryAfterMs });
-    }
-    if (NETWORK_CODES.has(String(e.code ?? '')) || code === 'TimeoutError' || code === 'RequestTimeout' || code === 'AbortError') {
-      const what = NETWORK_CODES.has(String(e.code ?? '')) ? String(e.code) : code;
-      return new ProviderError('transient', `Could not reach the AWS EC2 endpoint for ${config.region} (${what}).`, { retryAfterMs, params: { provider: 'AWS', providerCode: what } });
-    }
-    if (e.$response !== undefined && /deserializ/i.test(String(e.message ?? ''))) {
-      return new ProviderError('bad_response', `AWS answered ${action} with something that is not a valid EC2 response.`, opts);
-    }
-    if (status !== null && status >= 400 && status < 500) {
-      return new ProviderError('invalid', `AWS refused ${action}: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
-    }
-    return new ProviderError('failed', `AWS ${action} failed: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
-  }
-
   /** The AWS error code (and raw message) behind each ProviderError we made, for callers that branch on it. */
   const awsDetail = new WeakMap<ProviderError, { code: string; message: string }>();
   function awsCodeOf(err: unknown): string | undefined {
@@ -198,7 +119,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         return await fn();
       } catch (err) {
         const wait = backoffMs(attempt + 1, config.backoffBaseMs, config.backoffCapMs, random);
-        const pe = toProviderError(err, action, wait);
+        const pe = toProviderError(err, action, wait, { slug, region: config.region, secrets });
         if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
         log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
         if (!pe.retryable || attempt + 1 >= config.maxAttempts) throw pe;
