@@ -45,7 +45,7 @@ const BUDGET_PER_HOUR = 3600;
 
 export async function budgetPhase(root: string, work: string, pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, seconds: number, log: (s: string) => void): Promise<BudgetResult> {
   const fakeSource = path.join(root, 'tests/fakes/hetzner.ts');
-  for (const f of ['sidecar/providers/hetzner.ts', 'sidecar/providers/http.ts', 'tests/fakes/hetzner.ts']) {
+  for (const f of ['sidecar/providers/hetzner.ts', 'sidecar/providers/http/budget.ts', 'tests/fakes/hetzner.ts']) {
     if (!fs.existsSync(path.join(root, f))) return { exceeded: null, reason: `${f} does not exist yet` };
   }
   // Is the adapter registered in the build the sidecar runs?

@@ -1,7 +1,7 @@
 /**
  * AWS EC2 adapter: a server snapshot is an AMI made with CreateImage.
  *
- * Uses the official SDK (it signs with SigV4 and parses the Query API's XML), not http.ts.
+ * Uses the official SDK (it signs with SigV4 and parses the Query API's XML), not our HTTP client (http/).
  * The SDK's own retries are switched off (`maxAttempts: 1`) because they sleep on a real
  * timer the tests cannot control and know nothing of our backoff budget; this file retries
  * throttling and transient failures itself with capped exponential backoff and jitter, via
@@ -12,7 +12,7 @@
  * adopt the first image), and the AMI and its EBS snapshots carry the tags below.
  *
  * Credentials go only into the SDK's static credential provider. Nothing here logs the
- * config, and errors are rebuilt as our own sentences: the SDK error object (which holds the
+ * config, and errors are rebuilt as our own sentences (awsec2-errors.ts): the SDK error object (which holds the
  * raw response) is never attached as a cause.
  */
 import { z } from 'zod';
@@ -25,7 +25,9 @@ import {
   type Image,
   type Filter,
 } from '@aws-sdk/client-ec2';
-import type { ProviderContext } from './context.js';
+import { backoffMs } from '../backoff.js';
+import { cleanMessage, errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
+import { realSleep, type ProviderContext } from './context.js';
 import {
   ProviderError,
   type CreateResult,
@@ -77,46 +79,11 @@ export function amiName(marker: SnapshotMarker): string {
   return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
 }
 
-/** The SDK error fields we read; everything else on it (the raw response) we leave alone. */
-interface AwsErrorShape {
-  name?: string;
-  message?: string;
-  Code?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number; requestId?: string };
-  $response?: unknown;
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-]);
-
-const THROTTLING_CODES = new Set([
-  'RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException',
-]);
-const TRANSIENT_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
-const PARAMETER_CODES = new Set([
-  'UnknownParameter', 'InvalidParameter', 'InvalidParameterValue', 'InvalidParameterCombination',
-]);
-const GONE_AMI_CODES = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable']);
-
-function errorCode(err: unknown): string {
-  const e = (err ?? {}) as AwsErrorShape;
-  return String(e.Code ?? e.name ?? e.code ?? 'Unknown');
-}
-
-/** Short, single-line text of an AWS message, with anything credential-like removed. */
-function cleanMessage(msg: unknown, secrets: string[]): string {
-  let text = String(msg ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
-  for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
-  return text;
-}
-
 export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
   const config = awsec2ConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'awsec2' });
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = ctx.sleep ?? realSleep;
+  const random = ctx.random ?? Math.random;
   const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
 
   const client = new EC2Client({
@@ -135,55 +102,6 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     },
   });
 
-  function backoffMs(attempt: number): number {
-    const step = Math.min(config.backoffCapMs, config.backoffBaseMs * 2 ** attempt);
-    // "Equal jitter": never less than half the step, so a throttled account really slows down.
-    return Math.round(step / 2 + Math.random() * (step / 2));
-  }
-
-  /** Turns an SDK / network error into our ProviderError with a plain sentence. */
-  function toProviderError(err: unknown, action: string, retryAfterMs: number | null): ProviderError {
-    if (err instanceof ProviderError) return err;
-    const e = (err ?? {}) as AwsErrorShape;
-    const code = errorCode(err);
-    const status = e.$metadata?.httpStatusCode ?? null;
-    const opts = { status };
-    if (THROTTLING_CODES.has(code)) {
-      return new ProviderError('rate_limited', `AWS is throttling requests for this account (${code}); the request will be tried again later.`, { ...opts, retryAfterMs });
-    }
-    if (code === 'AuthFailure' || code === 'InvalidClientTokenId' || code === 'SignatureDoesNotMatch' || code === 'MissingAuthenticationToken') {
-      return new ProviderError('auth', `AWS did not accept the access key for provider "${slug}": check accessKeyId and secretAccessKey in the providers file.`, opts);
-    }
-    if (code === 'RequestExpired' || code === 'ExpiredToken') {
-      return new ProviderError('auth', `AWS says the credentials for provider "${slug}" have expired: renew the sessionToken (or use a long-lived access key) in the providers file.`, opts);
-    }
-    if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
-      return new ProviderError('permission', `The AWS access key for provider "${slug}" is not allowed to call ec2:${action}: add that permission to its IAM policy and try again.`, opts);
-    }
-    if (code === 'OptInRequired' || code === 'PendingVerification') {
-      return new ProviderError('not_enabled', `The AWS account for provider "${slug}" cannot use EC2 in ${config.region} yet (${code}): finish the account's sign-up or opt-in for this region.`, opts);
-    }
-    if (code === 'InvalidInstanceID.NotFound' || code === 'InvalidInstanceID.Malformed') {
-      return new ProviderError('not_found', `AWS has no EC2 instance with that id in ${config.region}: check the server's instance id and region.`, opts);
-    }
-    if (code === 'IncorrectInstanceState' || code === 'ConcurrentSnapshotLimitExceeded' || code === 'SnapshotCreationPerVolumeRateExceeded') {
-      return new ProviderError('busy', `AWS cannot snapshot the instance right now (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
-    }
-    if (TRANSIENT_CODES.has(code) || (status !== null && status >= 500)) {
-      return new ProviderError('transient', `AWS had a temporary problem answering ${action} (${code}); it will be tried again later.`, { ...opts, retryAfterMs });
-    }
-    if (NETWORK_CODES.has(String(e.code ?? '')) || code === 'TimeoutError' || code === 'RequestTimeout' || code === 'AbortError') {
-      const what = NETWORK_CODES.has(String(e.code ?? '')) ? String(e.code) : code;
-      return new ProviderError('transient', `Could not reach the AWS EC2 endpoint for ${config.region} (${what}); it will be tried again later.`, { retryAfterMs });
-    }
-    if (e.$response !== undefined && /deserializ/i.test(String(e.message ?? ''))) {
-      return new ProviderError('bad_response', `AWS answered ${action} with something that is not a valid EC2 response.`, opts);
-    }
-    if (status !== null && status >= 400 && status < 500) {
-      return new ProviderError('invalid', `AWS refused ${action}: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
-    }
-    return new ProviderError('failed', `AWS ${action} failed: ${code}: ${cleanMessage(e.message, secrets)}`, opts);
-  }
 
   /** The AWS error code (and raw message) behind each ProviderError we made, for callers that branch on it. */
   const awsDetail = new WeakMap<ProviderError, { code: string; message: string }>();
@@ -200,8 +118,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       try {
         return await fn();
       } catch (err) {
-        const wait = backoffMs(attempt);
-        const pe = toProviderError(err, action, wait);
+        const wait = backoffMs(attempt + 1, config.backoffBaseMs, config.backoffCapMs, random);
+        const pe = toProviderError(err, action, wait, { slug, region: config.region, secrets });
         if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
         log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
         if (!pe.retryable || attempt + 1 >= config.maxAttempts) throw pe;

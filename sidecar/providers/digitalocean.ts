@@ -16,15 +16,9 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  bodyErrorCode,
-  parseBody,
-  providerMessage,
-  restTuningShape,
-  type HttpFailure,
-  type HttpResponse,
-  bearerClient,
-} from './http.js';
+import { type HttpResponse } from './http/client.js';
+import { bearerClient, restTuningShape } from './http/config.js';
+import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import {
   ProviderError,
   type CreateResult,
@@ -92,7 +86,7 @@ function describeDoFailure(f: HttpFailure): ProviderError | undefined {
   const opts = { status: f.status };
   if (f.status === 401) return new ProviderError('auth', `${NAME} refused the token: check token in the providers file.`, opts);
   if (f.status === 403) return new ProviderError('permission', `${NAME} refused the token: check it has write scope.`, opts);
-  if (isBusy(f)) return new ProviderError('busy', `${NAME} says the droplet is busy with another action; it will be tried again later.`, opts);
+  if (isBusy(f)) return new ProviderError('busy', `${NAME} says the droplet is busy with another action.`, opts);
   if (f.status === 400 || f.status === 422) {
     const said = providerMessage(f.body);
     return new ProviderError('invalid', `${NAME} refused the request as invalid${said ? `: ${said}` : ''}.`, opts);

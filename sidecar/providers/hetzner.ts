@@ -8,18 +8,10 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  bodyErrorCode,
-  markerLabels,
-  markerLabelSelector,
-  parseBody,
-  parseRetryAfter,
-  providerMessage,
-  restTuningShape,
-  type HttpFailure,
-  type ResponseHeaders,
-  bearerClient,
-} from './http.js';
+import { bearerClient, restTuningShape } from './http/config.js';
+import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
+import { parseRetryAfter, type ResponseHeaders } from './http/rate-limit.js';
+import { markerLabels, markerLabelSelector } from './marker.js';
 import {
   ProviderError,
   type CreateResult,
@@ -83,7 +75,7 @@ export function hetznerRateLimitDelay(headers: ResponseHeaders, now: number): nu
 function describeHetznerFailure(f: HttpFailure): ProviderError | undefined {
   const code = bodyErrorCode(f.body);
   const said = providerMessage(f.body);
-  const opts = { status: f.status };
+  const opts = { status: f.status, params: { provider: NAME, attempts: f.attempts, ...(code ? { providerCode: code } : {}) } };
   if (f.status === 401 || code === 'unauthorized') {
     return new ProviderError('auth', `${NAME} refused the token: check it in the providers file and that it has read-write permission.`, opts);
   }
@@ -97,20 +89,20 @@ function describeHetznerFailure(f: HttpFailure): ProviderError | undefined {
       return new ProviderError('failed', `${NAME} says the project has reached a limit${said ? ` (${said})` : ''}: delete old snapshots or ask Hetzner to raise it.`, opts);
     case 'locked':
     case 'conflict':
-      return new ProviderError('busy', `${NAME} is busy with another action on this server; it will be tried again later.`, opts);
+      return new ProviderError('busy', `${NAME} is busy with another action on this server.`, opts);
     case 'invalid_input':
     case 'json_error':
       return new ProviderError('invalid', `${NAME} refused the request as invalid${said ? `: ${said}` : ''}.`, opts);
     case 'rate_limit_exceeded':
-      return new ProviderError('rate_limited', `${NAME} is rate limiting our requests; they will be tried again later.`, opts);
+      return new ProviderError('rate_limited', `${NAME} is rate limiting our requests.`, { ...opts, retry: { kind: 'tried again', subject: 'they' } });
     case 'maintenance':
     case 'unavailable':
     case 'service_error':
     case 'server_error':
     case 'timeout':
-      return new ProviderError('transient', `${NAME} is unavailable for now (${code}); it will be tried again later.`, opts);
+      return new ProviderError('transient', `${NAME} is unavailable for now (${code}).`, opts);
     default:
-      return undefined; // the generic sentence from http.ts
+      return undefined; // the generic sentence in http/failures.ts
   }
 }
 

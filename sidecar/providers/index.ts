@@ -8,6 +8,7 @@ import { createLinodeProvider, linodeConfigSchema } from './linode.js';
 import { createOpenstackProvider, openstackConfigSchema } from './openstack.js';
 import { createVultrProvider, vultrConfigSchema } from './vultr.js';
 import { createSandboxProvider, sandboxConfigSchema, type SandboxConfig } from './sandbox.js';
+import { createBudgetRegistry, type BudgetRegistry } from './http/budget.js';
 import type { Provider, ProviderConfig } from './types.js';
 
 /**
@@ -16,7 +17,7 @@ import type { Provider, ProviderConfig } from './types.js';
  */
 interface Entry {
   schema: z.ZodType;
-  create: (slug: string, config: never, ctx: RegistryContext) => Provider;
+  create: (slug: string, config: never, ctx: RegistryContext & { budgets: BudgetRegistry }) => Provider;
 }
 
 export interface RegistryContext {
@@ -24,6 +25,11 @@ export interface RegistryContext {
   db: DB;
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The request budgets of the accounts these providers use. Default: a registry of their
+   * own, so the budgets live exactly as long as the providers that spend them.
+   */
+  budgets?: BudgetRegistry;
 }
 
 const registry: Record<string, Entry> = {
@@ -46,10 +52,11 @@ export function providerConfigSchemaFor(type: string): z.ZodType {
 
 export function createProviders(configs: Readonly<Record<string, ProviderConfig>>, ctx: RegistryContext): Map<string, Provider> {
   const out = new Map<string, Provider>();
+  const budgets = ctx.budgets ?? createBudgetRegistry({ sleep: ctx.sleep });
   for (const [slug, config] of Object.entries(configs)) {
     const entry = registry[config.type];
     if (!entry) throw new Error(`Provider type "${config.type}" is not available in this build.`);
-    out.set(slug, entry.create(slug, config as never, { ...ctx, log: ctx.log.child({ provider: slug }) }));
+    out.set(slug, entry.create(slug, config as never, { ...ctx, budgets, log: ctx.log.child({ provider: slug }) }));
   }
   return out;
 }

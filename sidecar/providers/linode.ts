@@ -13,16 +13,10 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  accountBudget,
-  budgetLimits,
-  createHttpClient,
-  parseBody,
-  providerMessage,
-  restTuningShape,
-  type HttpClient,
-  type HttpFailure,
-} from './http.js';
+import { budgetLimits } from './http/budget.js';
+import { createHttpClient, type HttpClient } from './http/client.js';
+import { restTuningShape } from './http/config.js';
+import { type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import {
   ProviderError,
   type CreateResult,
@@ -38,7 +32,7 @@ export const LINODE_API_URL = 'https://api.linode.com/v4';
 export const linodeConfigSchema = z.object({
   type: z.literal('linode'),
   token: z.string().min(1, 'token is required'),
-  /** `apiUrl` replaces `https://api.linode.com/v4`; `budget`, `timeoutMs`, `maxRateLimitWaitMs` as in http.ts. */
+  /** `apiUrl` replaces `https://api.linode.com/v4`; `budget`, `timeoutMs`, `maxRateLimitWaitMs` as in http/config.ts. */
   ...restTuningShape,
 }).strict();
 
@@ -99,10 +93,9 @@ export function createLinodeProvider(slug: string, input: LinodeConfig, ctx: Pro
   const config = linodeConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'linode' });
   const baseURL = (config.apiUrl ?? LINODE_API_URL).replace(/\/+$/, '');
-  const budget = accountBudget(
+  const budget = ctx.budgets.forAccount(
     { type: 'linode', baseURL, credential: config.token },
     budgetLimits('linode', config.budget),
-    { now: ctx.now, sleep: ctx.sleep },
   );
 
   function describeFailure(f: HttpFailure): ProviderError | undefined {
@@ -117,7 +110,9 @@ export function createLinodeProvider(slug: string, input: LinodeConfig, ctx: Pro
       return new ProviderError('not_found', 'Linode does not know this Linode (or this backup): check the server\'s instance id.', { status: 404 });
     }
     if (f.status === 400 && /busy/i.test(reason)) {
-      return new ProviderError('busy', `Linode says this Linode is busy (${reason}); the snapshot will be tried again later.`, { status: 400 });
+      return new ProviderError('busy', `Linode says this Linode is busy (${reason}).`, {
+        status: 400, retry: { kind: 'tried again', subject: 'the snapshot' }, params: { provider: 'Linode', attempts: f.attempts },
+      });
     }
     if (f.status === 400 || f.status === 422) {
       return new ProviderError('invalid', reason ? `Linode refused the request: ${reason}.` : `Linode refused the request as invalid (HTTP ${f.status}).`, { status: f.status });
@@ -184,7 +179,7 @@ export function createLinodeProvider(slug: string, input: LinodeConfig, ctx: Pro
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       // A 5xx, timeout or reset after the POST left: Linode may have taken the snapshot.
-      // Look for our label before anyone tries again (http.ts never resends a POST blindly).
+      // Look for our label before anyone tries again (the HTTP client never resends a POST blindly).
       // "Busy" may be our own snapshot still running (create repeated after a crash): same look.
       if (err.code === 'transient' || err.code === 'busy') {
         const found = await findByMarker(server, marker).catch(() => null);

@@ -48,7 +48,7 @@ export function createSandboxProvider(slug: string, config: SandboxConfig, ctx: 
     calls += 1;
     if (config.slowMs > 0) await sleep(config.slowMs);
     if (config.rateLimitEvery > 0 && calls % config.rateLimitEvery === 0) {
-      throw new ProviderError('rate_limited', 'The sandbox provider is rate-limiting requests; we will try again shortly.', { retryAfterMs: 1000, status: 429 });
+      throw new ProviderError('rate_limited', 'The sandbox provider is rate-limiting requests.', { retryAfterMs: 1000, status: 429, retry: { kind: 'shortly' } });
     }
   }
 

@@ -126,26 +126,98 @@ export type ProviderErrorCode =
   | 'bad_response' // the provider answered something we cannot understand
   | 'failed'; // anything else, final
 
+/** The codes the engine tries again later (with backoff, or after `retryAfterMs`). */
+export const RETRYABLE_CODES: ReadonlySet<ProviderErrorCode> = new Set(['rate_limited', 'busy', 'transient']);
+
+/**
+ * How the sentence of a retryable error promises another try. The promise is never written
+ * into an adapter's sentence: `ProviderError` appends it to `what`, so whatever must say
+ * something else once the retries are over (see `gaveUpSentence`) builds it from `what`.
+ */
+export type RetryPromise =
+  /** "…; it will be tried again later." / "…; they will be tried again in 30 s." */
+  | { kind: 'tried again'; subject?: 'it' | 'they' | 'the request' | 'the snapshot'; inMs?: number }
+  /** "…; the request will be sent in about 12 s." (our own request budget: nothing was sent) */
+  | { kind: 'sent'; inMs: number }
+  /** "…; we will try again shortly." */
+  | { kind: 'shortly' }
+  /** "…; we will keep trying." */
+  | { kind: 'keep trying' };
+
+/** The promise as the end of a sentence: "it will be tried again later." */
+export function retryPromiseText(p: RetryPromise): string {
+  const seconds = (ms: number): number => Math.ceil(ms / 1000);
+  switch (p.kind) {
+    case 'tried again':
+      return `${p.subject ?? 'it'} will be tried again ${p.inMs === undefined ? 'later' : `in ${seconds(p.inMs)} s`}.`;
+    case 'sent':
+      return `the request will be sent in about ${seconds(p.inMs)} s.`;
+    case 'shortly':
+      return 'we will try again shortly.';
+    case 'keep trying':
+      return 'we will keep trying.';
+  }
+}
+
+/** What a ProviderError is about, for code that needs more than its sentence. */
+export interface ProviderErrorParams {
+  /** The provider's name as the sentence gives it, e.g. "Hetzner". */
+  provider?: string;
+  /** HTTP status where there was one. */
+  status: number | null;
+  /** Requests made before giving up, where the adapter retried itself. */
+  attempts?: number;
+  retryAfterMs: number | null;
+  /** The provider's own error code (AWS `RequestLimitExceeded`, Hetzner `locked`, `ECONNRESET`, …). */
+  providerCode?: string;
+}
+
 export class ProviderError extends Error {
   readonly code: ProviderErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | null;
   /** HTTP status where there was one (never shown to users on its own). */
   readonly status: number | null;
+  /** The sentence of what happened, without any promise to try again. */
+  readonly what: string;
+  /** The promise `message` ends with (retryable codes only), or null. */
+  readonly promise: RetryPromise | null;
+  readonly params: Readonly<ProviderErrorParams>;
 
-  /** `message` is a plain sentence for `lastError`: never a raw body, never a secret. */
+  /**
+   * `what` is a plain sentence for `lastError`: never a raw body, never a secret. For a
+   * retryable code, `message` is `what` with the retry promise appended ("Hetzner is busy
+   * with this server; it will be tried again later."); otherwise `message` is `what`.
+   */
   constructor(
     code: ProviderErrorCode,
-    message: string,
-    opts: { retryAfterMs?: number | null; status?: number | null; cause?: unknown } = {},
+    what: string,
+    opts: {
+      retryAfterMs?: number | null;
+      status?: number | null;
+      cause?: unknown;
+      /** How to promise the retry; default "it will be tried again later". Ignored for codes that are not retried. */
+      retry?: RetryPromise;
+      params?: Partial<Omit<ProviderErrorParams, 'status' | 'retryAfterMs'>>;
+    } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    const retryable = RETRYABLE_CODES.has(code);
+    const promise = retryable ? (opts.retry ?? { kind: 'tried again' }) : null;
+    super(promise ? withPromise(what, promise) : what, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ProviderError';
     this.code = code;
-    this.retryable = code === 'rate_limited' || code === 'busy' || code === 'transient';
+    this.retryable = retryable;
     this.retryAfterMs = opts.retryAfterMs ?? null;
     this.status = opts.status ?? null;
+    this.what = what;
+    this.promise = promise;
+    this.params = Object.freeze({ ...opts.params, status: this.status, retryAfterMs: this.retryAfterMs });
   }
+}
+
+/** "X is busy." + "it will be tried again later." → "X is busy; it will be tried again later." */
+function withPromise(what: string, promise: RetryPromise): string {
+  return `${what.replace(/\.$/, '')}; ${retryPromiseText(promise)}`;
 }
 
 /** Configuration entry from the providers file (already validated). */

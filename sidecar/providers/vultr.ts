@@ -8,13 +8,8 @@
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';
-import {
-  parseBody,
-  providerMessage,
-  restTuningShape,
-  type HttpFailure,
-  bearerClient,
-} from './http.js';
+import { bearerClient, restTuningShape } from './http/config.js';
+import { type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import {
   ProviderError,
   type CreateResult,

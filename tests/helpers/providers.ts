@@ -194,14 +194,15 @@ const awsec2: DriverSpec<'awsec2'> = {
       failCreates: (times) => fake.inject(times, { kind: '5xx', action: 'CreateImage' }),
       rateLimitCreateBriefly() {
         // EC2 throttles with RequestLimitExceeded and no reset header: the adapter's own backoff
-        // (base 1000 ms, "equal jitter") waits between half and all of the first step.
+        // (the shared backoffMs, base 1000 ms) waits between half and all of the first step.
         fake.inject(1, { kind: 'throttle', action: 'CreateImage' });
         return { sleepMs: { min: 500, max: 1000 } };
       },
       rateLimitCreateLong() {
-        // Four throttles use up maxAttempts; the next backoff (4–8 s) goes to the engine.
+        // Four throttles use up maxAttempts; the next backoff goes to the engine: jittered up to
+        // 8 s, and never under half the 1 s base.
         fake.inject(4, { kind: 'throttle', action: 'CreateImage' });
-        return { minDelayMs: 4000 };
+        return { minDelayMs: 500 };
       },
       failOneDeleteAttempt: () => fake.inject(4, { kind: '5xx', action: 'DeregisterImage' }),
       finishOutside: () => undefined,

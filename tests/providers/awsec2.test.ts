@@ -11,6 +11,7 @@ import { awsec2ConfigSchema, createAwsec2Provider, type Awsec2Config } from '../
 import type { ProviderContext } from '../../sidecar/providers/context.js';
 import { ProviderError, type Provider, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/awsec2.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 const ACCESS_KEY = 'AKIAFAKEFAKEFAKE0001';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETSECRET';
@@ -22,7 +23,7 @@ let fake: FakeEc2;
 let sleeps: number[];
 
 function ctx(extra: Partial<ProviderContext> = {}): ProviderContext {
-  return { log: silentLogger, sleep: async (ms) => void sleeps.push(ms), ...extra };
+  return adapterContext({ log: silentLogger, sleep: async (ms) => void sleeps.push(ms), ...extra });
 }
 
 function provider(over: Partial<Awsec2Config> = {}, c: ProviderContext = ctx()): Provider {
@@ -157,15 +158,12 @@ describe('errors', () => {
 
   it('when AWS throttles twice, then the call is retried after growing, jittered waits and succeeds', async () => {
     fake.inject(2, { kind: 'throttle', action: 'CreateImage' });
-    const created = await provider({ backoffBaseMs: 1000 }).create(server, marker());
+    // The jitter fixed near its top, so the doubling shows; its bottom is half the base.
+    const created = await provider({ backoffBaseMs: 1000 }, ctx({ random: () => 0.999 })).create(server, marker());
     expect(created.state).toBe('creating');
     expect(fake.count('CreateImage')).toBe(3);
     expect(fake.images()).toHaveLength(1);
-    expect(sleeps).toHaveLength(2);
-    expect(sleeps[0]).toBeGreaterThanOrEqual(500);
-    expect(sleeps[0]).toBeLessThanOrEqual(1000);
-    expect(sleeps[1]).toBeGreaterThanOrEqual(1000);
-    expect(sleeps[1]).toBeLessThanOrEqual(2000);
+    expect(sleeps).toEqual([999, 1998]);
   });
 
   it('when AWS keeps throttling, then rate_limited reaches the engine with a retry hint after maxAttempts calls', async () => {
@@ -173,7 +171,8 @@ describe('errors', () => {
     const err = await providerError(provider({ maxAttempts: 3, backoffBaseMs: 100, backoffCapMs: 150 }).create(server, marker()));
     expect(err.code).toBe('rate_limited');
     expect(err.retryable).toBe(true);
-    expect(err.retryAfterMs).toBeGreaterThanOrEqual(75);
+    // The shared backoff: never below half the base, never above the cap.
+    expect(err.retryAfterMs).toBeGreaterThanOrEqual(50);
     expect(err.retryAfterMs).toBeLessThanOrEqual(150);
     expect(fake.count()).toBe(3);
     expect(sleeps.every((s) => s <= 150)).toBe(true);

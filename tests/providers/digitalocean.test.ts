@@ -11,6 +11,7 @@ import {
 } from '../../sidecar/providers/digitalocean.js';
 import { ProviderError, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeDigitalOcean, type FakeDigitalOcean, type FakeDigitalOceanOptions } from '../fakes/digitalocean.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 function virtualClock(start = Date.parse('2026-11-27T03:00:00Z')) {
   let t = start;
@@ -44,11 +45,11 @@ async function setup(opts: { fake?: FakeDigitalOceanOptions; config?: Partial<Di
   fake = await startFakeDigitalOcean({ now: clock.now, ...opts.fake });
   fake.addDroplet(3164444, 'web1');
   const config = digitaloceanConfigSchema.parse({ type: 'digitalocean', token: fake.token, apiUrl: fake.url, ...opts.config });
-  const provider = createDigitaloceanProvider('digital-ocean', config, {
+  const provider = createDigitaloceanProvider('digital-ocean', config, adapterContext({
     log: silentLogger,
     now: clock.now,
     sleep: (ms) => clock.sleep(ms),
-  });
+  }));
   return { fake, provider, clock };
 }
 
@@ -99,7 +100,7 @@ describe('DigitalOcean adapter', () => {
 
   it('says plainly when the token is refused', async () => {
     const { fake } = await setup();
-    const wrong = createDigitaloceanProvider('do', { type: 'digitalocean', token: 'dop_v1_wrong', apiUrl: fake.url }, { log: silentLogger });
+    const wrong = createDigitaloceanProvider('do', { type: 'digitalocean', token: 'dop_v1_wrong', apiUrl: fake.url }, adapterContext({ log: silentLogger }));
     const err = await caught(wrong.create(SERVER, marker(1)));
     expect(err.code).toBe('auth');
     expect(err.message).toBe('DigitalOcean refused the token: check token in the providers file.');
@@ -283,7 +284,7 @@ describe('DigitalOcean adapter', () => {
     const provider = createDigitaloceanProvider(
       'do',
       { type: 'digitalocean', token: fake.token, apiUrl: fake.url, budget: { perSecond: 10 } },
-      { log: silentLogger },
+      adapterContext({ log: silentLogger }),
     );
     await Promise.all(Array.from({ length: 24 }, () => provider.status(SERVER, { providerSnapshotId: String(id), marker: marker(1) })));
     expect(fake.count()).toBe(24);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
-import { BudgetExhausted, createRequestBudget } from '../../sidecar/providers/http.js';
+import { BudgetExhausted, createRequestBudget } from '../../sidecar/providers/http/budget.js';
 import { startFakeHetzner } from '../fakes/hetzner.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { snapshotOf, takeNow } from '../helpers/providers.js';

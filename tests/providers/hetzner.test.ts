@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../../sidecar/log.js';
 import { createHetznerProvider, hetznerConfigSchema, type HetznerConfig } from '../../sidecar/providers/hetzner.js';
 import { ProviderError, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeHetzner, type FakeHetzner, type FakeHetznerOptions } from '../fakes/hetzner.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 function virtualClock(start = Date.parse('2026-11-27T03:00:00Z')) {
   let t = start;
@@ -41,11 +42,11 @@ async function setup(
   fake = await startFakeHetzner({ now: clock.now, ...opts.fake });
   fake.addServer(4711, 'web1');
   const config: HetznerConfig = hetznerConfigSchema.parse({ type: 'hetzner', token: fake.token, apiUrl: fake.url, ...opts.config });
-  const provider = createHetznerProvider('hetzner', config, {
+  const provider = createHetznerProvider('hetzner', config, adapterContext({
     log: opts.log ?? silentLogger,
     now: clock.now,
     sleep: (ms) => clock.sleep(ms),
-  });
+  }));
   return { fake, provider, clock };
 }
 
@@ -113,7 +114,7 @@ describe('Hetzner adapter', () => {
     const wrong = createHetznerProvider(
       'hetzner',
       { type: 'hetzner', token: 'not-the-token', apiUrl: fake.url },
-      { log: silentLogger, sleep: async () => {} },
+      adapterContext({ log: silentLogger, sleep: async () => {} }),
     );
     const err = await caught(wrong.create(SERVER, marker(1)));
     expect(err.code).toBe('auth');
@@ -124,7 +125,7 @@ describe('Hetzner adapter', () => {
 
   it('says the token needs read-write permission when it is read-only', async () => {
     const { fake } = await setup({ fake: { readOnlyToken: 'ro-token' } });
-    const ro = createHetznerProvider('hetzner', { type: 'hetzner', token: 'ro-token', apiUrl: fake.url }, { log: silentLogger });
+    const ro = createHetznerProvider('hetzner', { type: 'hetzner', token: 'ro-token', apiUrl: fake.url }, adapterContext({ log: silentLogger }));
     const err = await caught(ro.create(SERVER, marker(1)));
     expect(err.code).toBe('permission');
     expect(err.message).toBe('Hetzner refused the token: check it has read-write permission.');
@@ -332,7 +333,7 @@ describe('Hetzner adapter', () => {
     const provider = createHetznerProvider(
       'hetzner',
       { type: 'hetzner', token: fake.token, apiUrl: fake.url, budget: { perHour: null, perSecond: 10 } },
-      { log: silentLogger },
+      adapterContext({ log: silentLogger }),
     );
     const { providerSnapshotId } = await provider.create(SERVER, marker(15));
     await Promise.all(Array.from({ length: 24 }, () => provider.status(SERVER, { providerSnapshotId, marker: marker(15) })));

@@ -7,16 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, silentLogger } from '../../sidecar/log.js';
-import {
-  accountBudget,
-  createHttpClient,
-  createRequestBudget,
-  markerLabels,
-  markerLabelSelector,
-  parseRetryAfter,
-  providerMessage,
-  type HttpClientOptions,
-} from '../../sidecar/providers/http.js';
+import { createBudgetRegistry, createRequestBudget } from '../../sidecar/providers/http/budget.js';
+import { createHttpClient, type HttpClientOptions } from '../../sidecar/providers/http/client.js';
+import { providerMessage } from '../../sidecar/providers/http/failures.js';
+import { parseRetryAfter } from '../../sidecar/providers/http/rate-limit.js';
+import { markerLabels, markerLabelSelector } from '../../sidecar/providers/marker.js';
 import { ProviderError } from '../../sidecar/providers/types.js';
 
 const T0 = Date.parse('2026-11-27T03:00:00Z');
@@ -429,14 +424,18 @@ describe('createRequestBudget', () => {
     expect(Math.max(...times) - T0).toBeGreaterThanOrEqual(120_000);
   });
 
-  it('is shared by every client of one account, and separate for another account', () => {
-    const a1 = accountBudget({ type: 'hetzner', baseURL: 'http://x', credential: 'one' }, { perHour: 3600 });
-    const a2 = accountBudget({ type: 'hetzner', baseURL: 'http://x', credential: 'one' }, { perHour: 3600 });
-    const b = accountBudget({ type: 'hetzner', baseURL: 'http://x', credential: 'two' }, { perHour: 3600 });
+  it('is shared by every client of one account, and separate for another account or another registry', () => {
+    const budgets = createBudgetRegistry();
+    const a1 = budgets.forAccount({ type: 'hetzner', baseURL: 'http://x', credential: 'one' }, { perHour: 3600 });
+    const a2 = budgets.forAccount({ type: 'hetzner', baseURL: 'http://x', credential: 'one' }, { perHour: 3600 });
+    const b = budgets.forAccount({ type: 'hetzner', baseURL: 'http://x', credential: 'two' }, { perHour: 3600 });
     expect(a1).not.toBeNull();
     expect(a1).toBe(a2);
     expect(b).not.toBe(a1);
-    expect(accountBudget({ type: 'openstack', baseURL: 'http://x', credential: 'one' }, {})).toBeNull();
+    expect(budgets.forAccount({ type: 'openstack', baseURL: 'http://x', credential: 'one' }, {})).toBeNull();
+    // Budgets belong to whoever made the registry (one set of providers), not to the process.
+    const elsewhere = createBudgetRegistry().forAccount({ type: 'hetzner', baseURL: 'http://x', credential: 'one' }, { perHour: 3600 });
+    expect(elsewhere).not.toBe(a1);
   });
 
   it('counts a request from its answer: a token in flight does not come back, a late answer moves the window', async () => {

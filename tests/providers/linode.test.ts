@@ -13,6 +13,7 @@ import {
 } from '../../sidecar/providers/linode.js';
 import { ProviderError, type Provider, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeLinode, type FakeLinode } from '../fakes/linode.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 const T0 = Date.parse('2026-11-27T03:00:00Z');
 const LINODE_ID = 4242;
@@ -23,14 +24,14 @@ let fake: FakeLinode;
 let clock: { t: number; sleeps: number[] };
 
 function ctx(): ProviderContext {
-  return {
+  return adapterContext({
     log: silentLogger,
     now: () => clock.t,
     sleep: async (ms) => {
       clock.sleeps.push(ms);
       clock.t += ms;
     },
-  };
+  });
 }
 
 function provider(over: Partial<LinodeConfig> = {}): Provider {

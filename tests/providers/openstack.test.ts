@@ -16,6 +16,7 @@ import {
 } from '../../sidecar/providers/openstack.js';
 import { ProviderError, type Provider, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { AUTH_REQUESTS, PROJECT_ID, startFakeOpenstack, type FakeOpenstack } from '../fakes/openstack.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 const T0 = Date.parse('2026-11-27T03:00:00Z');
 const SERVER_ID = '5f0a1e2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -29,7 +30,7 @@ let fake: FakeOpenstack;
 let clock: { t: number; sleeps: number[] };
 
 function ctx(extra: Partial<ProviderContext> = {}): ProviderContext {
-  return {
+  return adapterContext({
     log: silentLogger,
     now: () => clock.t,
     sleep: async (ms) => {
@@ -37,7 +38,7 @@ function ctx(extra: Partial<ProviderContext> = {}): ProviderContext {
       clock.t += ms;
     },
     ...extra,
-  };
+  });
 }
 
 function config(over: Partial<OpenstackConfig> = {}): OpenstackConfig {

@@ -7,6 +7,7 @@ import { silentLogger } from '../../sidecar/log.js';
 import { createVultrProvider, vultrConfigSchema, type VultrConfig } from '../../sidecar/providers/vultr.js';
 import { ProviderError, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeVultr, type FakeVultr, type FakeVultrOptions } from '../fakes/vultr.js';
+import { adapterContext } from '../helpers/provider-context.js';
 
 function virtualClock(start = Date.parse('2026-11-27T03:00:00Z')) {
   let t = start;
@@ -36,7 +37,7 @@ async function setup(opts: { fake?: FakeVultrOptions; config?: Partial<VultrConf
   fake = await startFakeVultr({ now: clock.now, ...opts.fake });
   fake.addInstance(INSTANCE, 'web1');
   const config = vultrConfigSchema.parse({ type: 'vultr', apiKey: fake.apiKey, apiUrl: fake.url, ...opts.config });
-  const provider = createVultrProvider('vultr-v2', config, { log: silentLogger, now: clock.now, sleep: clock.sleep });
+  const provider = createVultrProvider('vultr-v2', config, adapterContext({ log: silentLogger, now: clock.now, sleep: clock.sleep }));
   return { fake, provider, clock };
 }
 
@@ -81,7 +82,7 @@ describe('Vultr adapter', () => {
 
   it('says plainly when the API key is refused, without the key', async () => {
     const { fake } = await setup();
-    const wrong = createVultrProvider('vultr-v2', { type: 'vultr', apiKey: 'WRONGKEY', apiUrl: fake.url }, { log: silentLogger });
+    const wrong = createVultrProvider('vultr-v2', { type: 'vultr', apiKey: 'WRONGKEY', apiUrl: fake.url }, adapterContext({ log: silentLogger }));
     const err = await caught(wrong.create(SERVER, marker(1)));
     expect(err.code).toBe('auth');
     expect(err.message).toBe('Vultr refused the API key: check apiKey in the providers file.');
@@ -212,7 +213,7 @@ describe('Vultr adapter', () => {
     fake = await startFakeVultr();
     fake.addInstance(INSTANCE);
     const id = fake.addSnapshot({ description: 'x' });
-    const provider = createVultrProvider('vultr-v2', { type: 'vultr', apiKey: fake.apiKey, apiUrl: fake.url }, { log: silentLogger });
+    const provider = createVultrProvider('vultr-v2', { type: 'vultr', apiKey: fake.apiKey, apiUrl: fake.url }, adapterContext({ log: silentLogger }));
     await Promise.all(Array.from({ length: 70 }, () => provider.status(SERVER, { providerSnapshotId: id, marker: marker(1) })));
     expect(fake.count()).toBe(70); // no 429 was answered (it would have been retried)
     expect(fake.peakInWindow(1000)).toBeLessThanOrEqual(30);
