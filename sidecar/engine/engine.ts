@@ -14,7 +14,7 @@ import { processRow, type WorkLimits } from './work.js';
  * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
  * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
  * It holds no state that matters between ticks: everything is in the database, so any number
- * of sidecars can run it side by side and a crash loses nothing (DESIGN.md "The engine's promises").
+ * of sidecars can run it side by side and a crash loses nothing (docs/architecture.md, "The engine's promises").
  */
 export interface EngineDeps {
   db: DB;

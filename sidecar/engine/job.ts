@@ -3,6 +3,7 @@ import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
 import { ProviderError, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotMarker } from '../providers/types.js';
 import type { SnapshotStatus } from '../schema.js';
+import { gaveUpSentence, unexpectedFailure } from '../providers/sentences.js';
 import { recordEvent } from '../store/events.js';
 import { finishLeased, type LeasedValues, type SnapshotRow } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
@@ -103,35 +104,14 @@ export async function fail(job: Job, reason: string, action = 'failed'): Promise
   }
 }
 
-function errorSentence(e: unknown, providerName: string): string {
-  if (e instanceof ProviderError) return e.message;
-  return `${providerName} could not be reached or answered unexpectedly; we will keep trying.`;
-}
-
-/** What the admin can do once the engine stops retrying, by the step that failed. */
-const AFTER_GIVING_UP: Record<'create' | 'status' | 'delete', string> = {
-  create: 'take a new snapshot once the provider works again',
-  status: "check the snapshot in the provider's dashboard",
-  delete: 'use Trash again later, or Delete Record to remove only our record',
-};
-
-/**
- * A retryable error's sentence promises another try ("…; it will be tried again later.").
- * Once the engine gives up, that promise is false on a `failed` / `delete_failed` row: drop
- * it and say how many attempts were made and what to do instead.
- */
-export function gaveUpSentence(sentence: string, attempts: number, step: keyof typeof AFTER_GIVING_UP): string {
-  const base = sentence.replace(/;\s*(?:it|they|the request|the snapshot) will be tried again[^.]*\.$|;\s*we will keep trying\.$/i, '.');
-  return `${base} Gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${AFTER_GIVING_UP[step]}.`;
-}
-
 /**
  * Schedule another attempt when the error allows one (false), or return the sentence to
  * store on the row when the engine gives up.
  */
 export async function retryOrFail(job: Job, e: unknown, attemptsAllowed: number, whatFailed: 'create' | 'status' | 'delete'): Promise<string | false> {
   const { row, provider, limits } = job;
-  const sentence = errorSentence(e, provider.displayName);
+  const error = e instanceof ProviderError ? e : unexpectedFailure(provider.displayName, e);
+  const sentence = error.message;
   // A garbled success answer to a status read (a body cut short on the way) changed nothing
   // at the provider: ask again, bounded like any retry, rather than mark failed a snapshot the
   // provider may well finish. A 404 without the provider's body (wrong apiUrl) still fails at once.
@@ -151,5 +131,5 @@ export async function retryOrFail(job: Job, e: unknown, attemptsAllowed: number,
     job.onOutcome?.('retry', provider.slug);
     return false;
   }
-  return retryable ? gaveUpSentence(sentence, row.attempts, whatFailed) : sentence;
+  return retryable ? gaveUpSentence(error, row.attempts, whatFailed) : sentence;
 }

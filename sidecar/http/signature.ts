@@ -5,7 +5,7 @@ import { MAX_SKEW_SECONDS, sign, signaturesMatch } from '../signing.js';
 import { rememberNonce } from '../store/nonces.js';
 
 /**
- * Verifies X-SS-* signed requests (DESIGN.md contract). Runs before any JSON parsing, so an
+ * Verifies X-SS-* signed requests (docs/api.md, "Signed requests"). Runs before any JSON parsing, so an
  * unsigned caller learns nothing about what the API would accept. Seen nonces go into a table
  * every sidecar shares, so a request replayed to another sidecar is refused too.
  */

@@ -209,7 +209,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   async function adoptDuplicate(awsMessage: string, server: ServerRef, marker: SnapshotMarker): Promise<CreateResult> {
     // AWS names the existing image in the message ("… is already in use by AMI ami-…").
     const named = /ami-[0-9a-f]+/i.exec(awsMessage)?.[0];
-    let image: Image | null = named ? await describeById(named) : null;
+    const image: Image | null = named ? await describeById(named) : null;
     if (image && !belongsTo(image, marker)) {
       throw new ProviderError('invalid', `An AMI named "${amiName(marker)}" already exists (${named}) and was not made by Scheduled Snapshots for this snapshot; rename or deregister it and try again.`);
     }

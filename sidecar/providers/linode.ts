@@ -5,7 +5,7 @@
  * there is no call that deletes a single snapshot (`POST …/backups/cancel` turns the whole
  * Backup service off and drops every backup, automatic ones included). So:
  *   - create() always says `supersedesPrevious: true`: the engine keeps our older record as
- *     `superseded` history instead of losing it (the seed's module lost Linode history);
+ *     `superseded` history instead of losing it (the module this project replaces lost Linode history);
  *   - delete() refuses with `unsupported` and sends nothing — this file never calls cancel.
  *
  * The Backup service must be enabled on the Linode first; its absence gets its own error

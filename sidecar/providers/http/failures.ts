@@ -61,7 +61,7 @@ export function providerMessage(body: unknown): string | null {
   if (!candidate) return null;
   const clean = candidate
     .replace(/[\r\n\t]+/g, ' ')
-    .replace(/\b(bearer\s+)?[A-Za-z0-9_\-]{32,}\b/gi, '[…]') // long opaque strings could be keys
+    .replace(/\b(bearer\s+)?[A-Za-z0-9_-]{32,}\b/gi, '[…]') // long opaque strings could be keys
     .slice(0, 200);
   return clean.replace(/[.\s]+$/, '');
 }
