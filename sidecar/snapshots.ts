@@ -70,6 +70,8 @@ export const listQuerySchema = z.object({
   origin: z.enum(SNAPSHOT_ORIGINS as [SnapshotOrigin, ...SnapshotOrigin[]]).optional(),
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(200)).optional(),
   cursor: z.string().max(40).optional(),
+  /** Only servers whose health is not ok (the caller resolves them: opts.serverIds). */
+  needsAttention: z.enum(['1', 'true', '0', 'false']).optional(),
 }).strict();
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
@@ -85,10 +87,12 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-export async function listSnapshots(db: DB, rawQuery: unknown): Promise<{ rows: SnapshotRow[]; nextCursor: string | null }> {
+export async function listSnapshots(db: DB, rawQuery: unknown, opts: { serverIds?: number[] } = {}): Promise<{ rows: SnapshotRow[]; nextCursor: string | null }> {
   const q = parseOr400(listQuerySchema, rawQuery);
   const limit = q.limit ?? 50;
+  if (opts.serverIds && opts.serverIds.length === 0) return { rows: [], nextCursor: null };
   let query = db.selectFrom('ss_snapshots').selectAll();
+  if (opts.serverIds) query = query.where('server_id', 'in', opts.serverIds);
   if (q.serverId !== undefined) query = query.where('server_id', '=', q.serverId);
   if (q.scheduleId !== undefined) query = query.where('schedule_id', '=', q.scheduleId);
   if (q.status !== undefined) query = query.where('status', '=', q.status);

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerHealthMetrics } from '../health/metrics.js';
 import type { AppContext } from './context.js';
 
 /** Prometheus metrics: process defaults, HTTP latency, engine counters, and the queue by status. */
@@ -34,6 +35,7 @@ export function createMetrics(ctx: AppContext) {
     },
   });
   ctx.engine.on('outcome', (kind: string) => outcomes.inc({ kind }));
+  registerHealthMetrics(registry, ctx);
 
   return {
     contentType: registry.contentType,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { conflict, notFound } from '../errors.js';
 import { serverDisplayName, serverProblem } from '../host.js';
+import { serversNeedingAttention } from '../health/health.js';
 import { getSnapshot, listSnapshots, parsePatch, snapshotToApi, type SnapshotRow } from '../snapshots.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
 import { parseId, parseOr400 } from '../validation.js';
@@ -36,7 +37,10 @@ export function snapshotsRouter(ctx: AppContext): Router {
   }
 
   r.get('/snapshots', async (req, res) => {
-    const { rows, nextCursor } = await listSnapshots(db, req.query);
+    // "Needs attention": snapshots of servers whose health is not ok (docs/alerts.md).
+    const na = (req.query as Record<string, unknown>).needsAttention;
+    const serverIds = na === '1' || na === 'true' ? await serversNeedingAttention(db, await clock.now(db), ctx.alerts?.deps.config.failingAfter ?? 3) : undefined;
+    const { rows, nextCursor } = await listSnapshots(db, req.query, { serverIds });
     res.json({ items: await enrich(rows), nextCursor });
   });
 
