@@ -101,7 +101,7 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
         server.closeIdleConnections?.();
         await new Promise<void>((r) => server!.close(() => r()));
       }
-      await Promise.all([engine.stop(graceMs), alerts.stop()]);
+      await Promise.all([engine.stop(graceMs), alerts.stop(Math.min(graceMs, 5000))]);
       await handle.close();
     },
   };

@@ -87,11 +87,19 @@ export class AlertWorker extends EventEmitter {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stop: no new round; a send in flight gets `graceMs` to finish, then its lease is released so
+   * another sidecar sends it now (the receiver may see it twice: at-least-once, same incident id).
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#round) await this.#round;
+    if (this.#round) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#round, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
+      if (timer) clearTimeout(timer);
+    }
     try {
       await releaseDeliveries(this.deps.db, [...this.#tokens], await this.deps.clock.now(this.deps.db));
     } catch { /* the leases expire on their own */ }
