@@ -74,17 +74,31 @@ async function kill(sc: Sidecar): Promise<void> {
   await sc.handle.close().catch(() => {});
 }
 
+async function engineUntilIdle(sc: Sidecar): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const r = await sc.engine.tick();
+    await sc.engine.drain();
+    if (r.dispatched === 0 && r.claimed === 0) break;
+  }
+}
+
 /** One sidecar's round: engine until idle, then a health pass and deliveries. Errors of a killed one are expected. */
 async function round(sc: Sidecar): Promise<void> {
   try {
-    for (let i = 0; i < 20; i++) {
-      const r = await sc.engine.tick();
-      await sc.engine.drain();
-      if (r.dispatched === 0 && r.claimed === 0) break;
-    }
+    await engineUntilIdle(sc);
     await sc.alerts.evaluate({ force: true });
     while (await sc.alerts.deliver() > 0) { /* everything due */ }
   } catch { /* killed mid-round */ }
+}
+
+/** Every live sidecar at once, phase by phase, so health passes and sends really overlap. */
+async function allRound(): Promise<void> {
+  await Promise.all(live.map(engineUntilIdle));
+  await Promise.all(live.map((sc) => sc.alerts.evaluate({ force: true })));
+  for (let i = 0; i < 10; i++) {
+    const n = await Promise.all(live.map((sc) => sc.alerts.deliver()));
+    if (n.every((x) => x === 0)) break;
+  }
 }
 
 test('when a provider is down for two hours of database clock with three sidecars and kills, then each affected server gets one alert and one recovery', async () => {
@@ -118,7 +132,7 @@ test('when a provider is down for two hours of database clock with three sidecar
       clock.__test__offsetMs += 61_000;
       await spawnSidecar(clock, true);
     }
-    await Promise.all(live.map(round));
+    await allRound();
   }
   const failingNow = await api(live[0]!, 'get', '/api/v1/health');
   expect(failingNow.body.counts).toMatchObject({ failing: affected.length, ok: healthy.length });
@@ -127,7 +141,7 @@ test('when a provider is down for two hours of database clock with three sidecar
   for (const sc of [...live]) { await sc.stop(0); live.splice(live.indexOf(sc), 1); }
   for (let i = 0; i < 3; i++) await spawnSidecar(clock, false);
   clock.__test__offsetMs = base + 3 * 3600_000 + 1000 - (await dbNow(t.handle.db)).getTime();
-  for (let i = 0; i < 3; i++) { tally.rounds += 1; await Promise.all(live.map(round)); }
+  for (let i = 0; i < 3; i++) { tally.rounds += 1; await allRound(); }
   const okNow = await api(live[0]!, 'get', '/api/v1/health');
   expect(okNow.body.counts).toMatchObject({ ok: affected.length + healthy.length });
 
@@ -147,6 +161,14 @@ test('when a provider is down for two hours of database clock with three sidecar
   for (const id of healthy) expect(hooks.filter((h) => h.serverId === id)).toHaveLength(0);
   const open = await t.handle.db.selectFrom('ss_incidents').select('id').where('open_server_id', 'is not', null).execute();
   expect(open).toHaveLength(0);
+  // The database side of "once": one stored message per incident change and channel, whoever queued it.
+  const rows = await t.handle.db.selectFrom('ss_alert_deliveries').select(['incident_id', 'kind', 'channel']).execute();
+  const perKey = new Map<string, number>();
+  for (const r of rows) perKey.set(`${r.incident_id}:${r.kind}:${r.channel}`, (perKey.get(`${r.incident_id}:${r.kind}:${r.channel}`) ?? 0) + 1);
+  const twice = [...perKey].filter(([, n]) => n > 1);
+  tally.duplicated += twice.length;
+  expect(twice).toEqual([]);
+  expect(rows).toHaveLength(affected.length * 2 * 2);
   const undelivered = await t.handle.db.selectFrom('ss_alert_deliveries').select('id').where('status', '<>', 'sent').execute();
   tally.lost = undelivered.length;
   expect(undelivered).toHaveLength(0);
