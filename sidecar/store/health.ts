@@ -4,7 +4,7 @@ import type { AssignmentFacts } from '../health/state.js';
 
 /**
  * The database facts health is computed from (health/state.ts). One query per page of
- * assignments; every subquery is a short lookup on ss_snapshots' health_idx
+ * assignments (and one more for those whose newest attempt failed); every subquery is a short lookup on ss_snapshots' health_idx
  * (server_id, schedule_id, status, slot_at), so a pass over 10,000 servers reads a few index
  * entries per assignment rather than their whole history.
  */
@@ -25,41 +25,71 @@ interface FactRow {
   critical_after_minutes: number | null;
   last_good_at: Date | null;
   last_attempt_at: Date | null;
+  last_failed_at: Date | null;
+}
+
+interface StreakRow {
+  id: number;
   last_ok_attempt_at: Date | null;
   failed_in_row: number | null;
   first_failed_at: Date | null;
   last_failed_reason: string | null;
 }
 
+const date = (v: unknown) => (v instanceof Date ? v : v ? new Date(String(v)) : null);
+
+/**
+ * Two steps, so the common case stays cheap: three index lookups per assignment (newest good,
+ * newest attempt, newest failure), and only where the newest attempt failed, the failure
+ * streak (since when, how many, the provider's reason).
+ */
 export async function assignmentFactsPage(db: DB, opts: { afterId?: number; limit?: number; serverIds?: number[] }): Promise<{ facts: AssignmentFacts[]; lastId: number | null }> {
   const limit = opts.limit ?? 1000;
   const same = sql`x.server_id = a.server_id AND x.schedule_id = a.schedule_id`;
-  const lastOk = sql`(SELECT MAX(y.slot_at) FROM ${S} y WHERE y.server_id = a.server_id AND y.schedule_id = a.schedule_id AND y.status <> 'failed' AND y.slot_at IS NOT NULL)`;
-  const afterOk = sql`x.slot_at > COALESCE(${lastOk}, '1000-01-01')`;
   const serverFilter = opts.serverIds && opts.serverIds.length > 0 ? sql`AND a.server_id IN (${sql.join(opts.serverIds)})` : sql``;
   const r = await sql<FactRow>`
     SELECT a.id, a.server_id, a.schedule_id, a.created_at, a.problem,
       s.name, s.enabled, s.interval_minutes, s.cron, s.timezone, s.warn_after_minutes, s.critical_after_minutes,
       (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'available') AS last_good_at,
       (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.slot_at IS NOT NULL) AS last_attempt_at,
-      ${lastOk} AS last_ok_attempt_at,
-      (SELECT COUNT(*) FROM ${S} x WHERE ${same} AND x.status = 'failed' AND ${afterOk}) AS failed_in_row,
-      (SELECT MIN(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'failed' AND ${afterOk}) AS first_failed_at,
-      (SELECT x.last_error FROM ${S} x WHERE ${same} AND x.status = 'failed' ORDER BY x.slot_at DESC LIMIT 1) AS last_failed_reason
+      (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'failed') AS last_failed_at
     FROM ${sql.table('ss_assignments')} a
     INNER JOIN ${sql.table('ss_schedules')} s ON s.id = a.schedule_id
     WHERE a.id > ${opts.afterId ?? 0} ${serverFilter}
     ORDER BY a.id
     LIMIT ${limit}`.execute(db);
-  const date = (v: unknown) => (v instanceof Date ? v : v ? new Date(String(v)) : null);
-  const facts = r.rows.map((x): AssignmentFacts => ({
-    serverId: Number(x.server_id), scheduleId: Number(x.schedule_id), scheduleName: x.name, enabled: Number(x.enabled) === 1,
-    timing: { intervalMinutes: x.interval_minutes, cron: x.cron, timezone: x.timezone },
-    warnAfterMinutes: x.warn_after_minutes, criticalAfterMinutes: x.critical_after_minutes,
-    assignedAt: date(x.created_at)!, problem: x.problem,
-    lastGoodAt: date(x.last_good_at), lastAttemptAt: date(x.last_attempt_at), lastOkAttemptAt: date(x.last_ok_attempt_at),
-    failedInRow: Number(x.failed_in_row ?? 0), firstFailedAt: date(x.first_failed_at), lastFailedReason: x.last_failed_reason,
-  }));
+
+  // slot_uq makes (server, schedule, slot) unique: the newest attempt failed exactly when the
+  // newest failure is at the newest attempt's slot.
+  const failedLast = r.rows.filter((x) => x.last_failed_at !== null && date(x.last_failed_at)!.getTime() === date(x.last_attempt_at)?.getTime());
+  const streaks = new Map<number, StreakRow>();
+  if (failedLast.length > 0) {
+    const lastOk = sql`(SELECT MAX(y.slot_at) FROM ${S} y WHERE y.server_id = a.server_id AND y.schedule_id = a.schedule_id AND y.status <> 'failed' AND y.slot_at IS NOT NULL)`;
+    const afterOk = sql`x.slot_at > COALESCE(${lastOk}, '1000-01-01')`;
+    const q = await sql<StreakRow>`
+      SELECT a.id, ${lastOk} AS last_ok_attempt_at,
+        (SELECT COUNT(*) FROM ${S} x WHERE ${same} AND x.status = 'failed' AND ${afterOk}) AS failed_in_row,
+        (SELECT MIN(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'failed' AND ${afterOk}) AS first_failed_at,
+        (SELECT x.last_error FROM ${S} x WHERE ${same} AND x.status = 'failed' ORDER BY x.slot_at DESC LIMIT 1) AS last_failed_reason
+      FROM ${sql.table('ss_assignments')} a
+      WHERE a.id IN (${sql.join(failedLast.map((x) => Number(x.id)))})`.execute(db);
+    for (const row of q.rows) streaks.set(Number(row.id), row);
+  }
+
+  const facts = r.rows.map((x): AssignmentFacts => {
+    const st = streaks.get(Number(x.id));
+    const lastAttemptAt = date(x.last_attempt_at);
+    return {
+      serverId: Number(x.server_id), scheduleId: Number(x.schedule_id), scheduleName: x.name, enabled: Number(x.enabled) === 1,
+      timing: { intervalMinutes: x.interval_minutes, cron: x.cron, timezone: x.timezone },
+      warnAfterMinutes: x.warn_after_minutes, criticalAfterMinutes: x.critical_after_minutes,
+      assignedAt: date(x.created_at)!, problem: x.problem,
+      lastGoodAt: date(x.last_good_at), lastAttemptAt,
+      // Without a streak row the newest attempt did not fail: it is the newest ok attempt.
+      lastOkAttemptAt: st ? date(st.last_ok_attempt_at) : lastAttemptAt,
+      failedInRow: Number(st?.failed_in_row ?? 0), firstFailedAt: st ? date(st.first_failed_at) : null, lastFailedReason: st?.last_failed_reason ?? null,
+    };
+  });
   const last = r.rows[r.rows.length - 1];
   return { facts, lastId: r.rows.length === limit && last ? Number(last.id) : null };
 }
