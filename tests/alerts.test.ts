@@ -207,6 +207,26 @@ describe('a slow or failing channel', () => {
   });
 });
 
+describe('daily digest', () => {
+  test('when incidents are open after the digest time, then one digest a day lists them', async () => {
+    const clock = databaseClock();
+    const sc = await start({ clock, env: alertEnv({ SS_ALERT_DIGEST: '00:00', SS_SMTP_URL: '', SS_ALERT_EMAIL_TO: '' }) });
+    const serverId = await addServer(t, { title: 'digest-1', instanceId: 'i-broken' });
+    await failedSlots(clock, serverId, await assign(sc, serverId), 3);
+    await sc.alerts.evaluate({ force: true });
+    expect(await sc.alerts.queueDigest()).toBe(true);
+    expect(await sc.alerts.queueDigest()).toBe(true); // queued again the same day: deduplicated
+    while (await sc.alerts.deliver() > 0) { /* send */ }
+    const digests = hook.received.filter((h) => h.json.event === 'health.digest');
+    expect(digests).toHaveLength(1);
+    expect(String(digests[0]!.json.text)).toMatch(/1 server still needs attention: digest-1 \(failing\)/);
+    advance(clock, 86_400_000);
+    await sc.alerts.queueDigest();
+    while (await sc.alerts.deliver() > 0) { /* send */ }
+    expect(hook.received.filter((h) => h.json.event === 'health.digest')).toHaveLength(2);
+  });
+});
+
 describe('channels in the API', () => {
   test('when channels are listed and tested, then no secret is shown and each channel reports its own outcome', async () => {
     const sc = await start();
