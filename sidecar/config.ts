@@ -6,6 +6,7 @@
 
 import fs from 'node:fs';
 import { z } from 'zod';
+import { readAlertConfig, type AlertConfig } from './alerts/config.js';
 import { providerConfigSchemaFor, KNOWN_PROVIDER_TYPES } from './providers/index.js';
 import type { ProviderConfig } from './providers/types.js';
 
@@ -38,6 +39,8 @@ export interface Config {
   instanceId: string;
   logLevel: string;
   host: HostSettings;
+  /** Health alerts: channels, digest, thresholds (alerts/config.ts). */
+  alerts: Readonly<AlertConfig>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -136,5 +139,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       metaName: identifierVar(env, 'SS_HOST_META_NAME', 'wpcd_server_name'),
       metaIpv4: identifierVar(env, 'SS_HOST_META_IPV4', 'wpcd_server_ipv4'),
     }),
+    alerts: readAlertConfig(env),
   });
 }

@@ -21,6 +21,9 @@ export interface SchedulesTable {
   min_keep: number;
   enabled: number;
   no_reboot: number;
+  /** Health limits in minutes; null = the default (health/freshness.ts). */
+  warn_after_minutes: number | null;
+  critical_after_minutes: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -102,6 +105,46 @@ export interface SandboxSnapshotsTable {
   created_at: Timestamp;
 }
 
+export type HealthState = 'ok' | 'warning' | 'failing' | 'critical';
+
+export interface IncidentsTable {
+  id: Id;
+  server_id: number;
+  /** The server id while the incident is open, NULL once resolved (unique: one open per server). */
+  open_server_id: number | null;
+  schedule_id: number | null;
+  state: Exclude<HealthState, 'ok'>;
+  server_name: string | null;
+  schedule_name: string | null;
+  reason: string | null;
+  started_at: Timestamp;
+  resolved_at: Timestamp | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: Id;
+  dedupe_key: string;
+  incident_id: number | null;
+  channel: 'email' | 'webhook';
+  kind: 'open' | 'recovery' | 'digest';
+  /** The message as JSON, fixed when enqueued: a re-send after a crash is the same message. */
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: Timestamp | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface AlertRunsTable {
+  name: string;
+  lease_owner: string | null;
+  lease_until: Timestamp;
+  last_run_at: Timestamp | null;
+}
+
 export interface PostsTable {
   ID: number;
   post_type: string;
@@ -123,6 +166,9 @@ export interface Database {
   ss_events: EventsTable;
   ss_nonces: NoncesTable;
   ss_sandbox_snapshots: SandboxSnapshotsTable;
+  ss_incidents: IncidentsTable;
+  ss_alert_deliveries: AlertDeliveriesTable;
+  ss_alert_runs: AlertRunsTable;
   posts: PostsTable;
   postmeta: PostmetaTable;
 }

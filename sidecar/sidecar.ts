@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { ensureSandboxTable } from '../migrations/sandbox.js';
 import type { Config } from './config.js';
 import { databaseClock, openDatabase, type Clock, type DbHandle } from './db.js';
+import { channelsFor } from './alerts/channels.js';
+import { AlertWorker } from './alerts/worker.js';
 import { Engine } from './engine/engine.js';
 import type { WorkLimits } from './engine/work.js';
 import { createHost } from './host.js';
@@ -30,6 +32,10 @@ export interface SidecarOptions {
   concurrency?: number;
   sleep?: (ms: number) => Promise<void>;
   trashWaitMs?: number;
+  /** Start the alert worker's loop (default: with the engine). Tests may drive it themselves. */
+  startAlerts?: boolean;
+  /** Alert worker knobs for tests (delivery loop period, lease, backoff). */
+  alertOptions?: { tickMs?: number; leaseMs?: number; backoffBaseMs?: number; backoffMaxMs?: number };
 }
 
 export interface Sidecar {
@@ -37,6 +43,7 @@ export interface Sidecar {
   handle: DbHandle;
   app: ReturnType<typeof createApp>;
   engine: Engine;
+  alerts: AlertWorker;
   server: http.Server | null;
   url: string | null;
   stop(graceMs?: number): Promise<void>;
@@ -63,9 +70,13 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     db, clock, log: log.child({ component: 'engine' }), host, providers, instanceId: config.instanceId,
     tickMs: config.tickMs, leaseMs: config.leaseMs, limits: opts.limits, concurrency: opts.concurrency,
   });
+  const alerts = new AlertWorker({
+    db, clock, log: log.child({ component: 'alerts' }), host, config: config.alerts, channels: channelsFor(config.alerts),
+    instanceId: config.instanceId, ...opts.alertOptions,
+  });
   const ctx: AppContext = {
     db, clock, log, host, providers, providerConfigs: config.providers, engine, sharedSecret: config.sharedSecret,
-    trashWaitMs: opts.trashWaitMs,
+    trashWaitMs: opts.trashWaitMs, alerts,
   };
   const app = createApp(ctx);
   let server: http.Server | null = null;
@@ -81,18 +92,19 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     log.info({ url, providers: [...providers.keys()] }, 'sidecar listening');
   }
   if (opts.startEngine !== false) engine.start();
+  if (opts.startAlerts ?? opts.startEngine !== false) alerts.start();
   const purge = setInterval(() => { purgeExpiredNonces(db).catch(() => {}); }, 60_000);
   purge.unref();
 
   return {
-    ctx, handle, app, engine, server, url,
+    ctx, handle, app, engine, alerts, server, url,
     async stop(graceMs = 10_000) {
       clearInterval(purge);
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((r) => server!.close(() => r()));
       }
-      await engine.stop(graceMs);
+      await Promise.all([engine.stop(graceMs), alerts.stop(Math.min(graceMs, 5000))]);
       await handle.close();
     },
   };

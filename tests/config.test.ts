@@ -66,4 +66,11 @@ describe('start-up from the command line', () => {
     expect(r.stderr).toMatch(/SS_DATABASE_URL: cannot connect to the database/);
     expect(r.stderr + r.stdout).not.toContain('pw-secret');
   });
+
+  test('when the alert webhook is plain http to another host, then the process exits with one line naming SS_ALERT_WEBHOOK_URL and not the URL', () => {
+    const r = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH, ...good, SS_ALERT_WEBHOOK_URL: 'http://hooks.example.com/hook-token-secret' }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(['Configuration error: SS_ALERT_WEBHOOK_URL: must use https:// (plain http:// is allowed only to 127.0.0.1 or localhost)']);
+    expect(r.stderr + r.stdout).not.toContain('hook-token-secret');
+  });
 });

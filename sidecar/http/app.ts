@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type NextFunction, typ
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { sandboxConfigured, type AppContext } from './context.js';
+import { healthRouter } from './health.js';
 import { createMetrics } from './metrics.js';
 import { providersRouter } from './providers.js';
 import { sandboxRouter } from './sandbox.js';
@@ -58,6 +59,7 @@ export function createApp(ctx: AppContext): Express {
   api.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
   api.use(requireSignature(ctx.db, ctx.sharedSecret));
   api.use(parseJsonBody);
+  api.use(healthRouter(ctx));
   api.use('/schedules', schedulesRouter(ctx));
   api.use('/servers', serversRouter(ctx));
   api.use(snapshotsRouter(ctx));

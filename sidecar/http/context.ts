@@ -1,4 +1,5 @@
 import type { Clock, DB } from '../db.js';
+import type { AlertWorker } from '../alerts/worker.js';
 import type { Engine } from '../engine/engine.js';
 import type { Host } from '../host.js';
 import type { Logger } from '../log.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   sharedSecret: string;
   /** How long TRASH waits for the provider before answering 202 (still deleting). */
   trashWaitMs?: number;
+  /** Health alerts (their config and channels); absent in contexts built without them. */
+  alerts?: AlertWorker;
 }
 
 export function sandboxConfigOf(ctx: AppContext, slug: string): SandboxConfig | null {

@@ -47,6 +47,8 @@ export const listQuerySchema = z.object({
   origin: z.enum(SNAPSHOT_ORIGINS as [SnapshotOrigin, ...SnapshotOrigin[]]).optional(),
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(200)).optional(),
   cursor: z.string().max(40).optional(),
+  /** Only servers whose health is not ok ("Needs attention"). */
+  needsAttention: z.enum(['1', 'true', '0', 'false']).optional(),
 }).strict();
 
 export function encodeCursor(id: number): string {
@@ -60,9 +62,10 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-export function parseListQuery(raw: unknown): { filter: SnapshotFilter; limit: number } {
+export function parseListQuery(raw: unknown): { filter: SnapshotFilter; limit: number; needsAttention: boolean } {
   const q = parseOr400(listQuerySchema, raw);
   return {
+    needsAttention: q.needsAttention === '1' || q.needsAttention === 'true',
     filter: { serverId: q.serverId, scheduleId: q.scheduleId, status: q.status, origin: q.origin, beforeId: q.cursor === undefined ? undefined : decodeCursor(q.cursor) },
     limit: q.limit ?? 50,
   };

@@ -3,6 +3,7 @@ import { previewRetention } from '../engine/apply-retention.js';
 import { canTransition } from '../engine/lifecycle.js';
 import { conflict, notFound } from '../errors.js';
 import { serverDisplayName, serverProblem } from '../host.js';
+import { serversNeedingAttention } from '../health/health.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
 import { findSchedule, scheduleNames } from '../store/schedules.js';
 import {
@@ -37,7 +38,9 @@ export function snapshotsRouter(ctx: AppContext): Router {
   }
 
   r.get('/snapshots', async (req, res) => {
-    const { filter, limit } = parseListQuery(req.query);
+    const { filter, limit, needsAttention } = parseListQuery(req.query);
+    // "Needs attention": snapshots of servers whose health is not ok (docs/alerts.md).
+    if (needsAttention) filter.serverIds = await serversNeedingAttention(db, await clock.now(db), ctx.alerts?.deps.config.failingAfter ?? 3);
     const { rows, more } = await listPage(db, filter, limit);
     const last = rows[rows.length - 1];
     res.json({ items: await enrich(rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null });

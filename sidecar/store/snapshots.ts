@@ -87,11 +87,15 @@ export interface SnapshotFilter {
   origin?: SnapshotOrigin;
   /** Keyset: only ids below this one (the previous page's last id). */
   beforeId?: number;
+  /** Only these servers (e.g. those whose health is not ok); an empty list matches nothing. */
+  serverIds?: number[];
 }
 
 /** One keyset page, newest first; every filter is served by an (x, id) index. */
 export async function listPage(db: DB, f: SnapshotFilter, limit: number): Promise<{ rows: SnapshotRow[]; more: boolean }> {
+  if (f.serverIds && f.serverIds.length === 0) return { rows: [], more: false };
   let query = db.selectFrom('ss_snapshots').selectAll();
+  if (f.serverIds) query = query.where('server_id', 'in', f.serverIds);
   if (f.serverId !== undefined) query = query.where('server_id', '=', f.serverId);
   if (f.scheduleId !== undefined) query = query.where('schedule_id', '=', f.scheduleId);
   if (f.status !== undefined) query = query.where('status', '=', f.status);
