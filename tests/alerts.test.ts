@@ -178,10 +178,12 @@ describe('a slow or failing channel', () => {
     await hook.waitFor(1);
     await smtp.waitFor(1);
     const started = Date.now();
-    const settled = new Promise<string>((resolve) => sc.engine.on('settled', (e: { status: string }) => resolve(e.status)));
+    const settled = new Promise<number>((resolve) => sc.engine.on('settled', (e: { id: number }) => resolve(e.id)));
     const r = await api(sc, 'post', `/api/v1/servers/${healthy}/snapshots`, {});
     expect(r.status).toBe(202);
-    expect(await settled).toBe('available');
+    const settledId = await settled;
+    const snap = await t.handle.db.selectFrom('ss_snapshots').select('status').where('id', '=', settledId).executeTakeFirstOrThrow();
+    expect(snap.status).toBe('available');
     expect(Date.now() - started).toBeLessThan(3000);
     const pending = await t.handle.db.selectFrom('ss_alert_deliveries').select(['channel', 'status']).where('channel', '=', 'webhook').executeTakeFirstOrThrow();
     expect(pending.status).toBe('pending'); // still in flight at the hanging webhook
