@@ -70,6 +70,8 @@ export const listQuerySchema = z.object({
   origin: z.enum(SNAPSHOT_ORIGINS as [SnapshotOrigin, ...SnapshotOrigin[]]).optional(),
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(200)).optional(),
   cursor: z.string().max(40).optional(),
+  /** Part of the server's or the snapshot's name (the list's search box). */
+  search: z.string().trim().max(100).optional(),
 }).strict();
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
@@ -93,6 +95,10 @@ export async function listSnapshots(db: DB, rawQuery: unknown): Promise<{ rows: 
   if (q.scheduleId !== undefined) query = query.where('schedule_id', '=', q.scheduleId);
   if (q.status !== undefined) query = query.where('status', '=', q.status);
   if (q.origin !== undefined) query = query.where('origin', '=', q.origin);
+  if (q.search) {
+    const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('server_name', 'like', like), eb('name', 'like', like)]));
+  }
   if (q.cursor !== undefined) query = query.where('id', '<', decodeCursor(q.cursor));
   const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit);
