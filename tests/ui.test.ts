@@ -141,3 +141,19 @@ describe('Schedule form', () => {
     expect(res.text).toContain('notice-error');
   });
 });
+
+describe('bulk actions', () => {
+  test('when Delete Record is applied to ticked rows, then each row\'s outcome is reported and the rendered notice lists them', async () => {
+    const list = await api(sc, 'get', `/api/v1/snapshots?serverId=${serverId}`);
+    const ids = list.body.items.map((x: { id: number }) => x.id);
+    const res = await api(sc, 'post', '/api/v1/snapshots/bulk', { action: 'delete_record', ids: [...ids, 999999] });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toContainEqual(expect.objectContaining({ id: ids[0], outcome: 'record-deleted' }));
+    expect(res.body.results).toContainEqual(expect.objectContaining({ id: 999999, outcome: 'not-found' }));
+    const after = await api(sc, 'get', `/api/v1/snapshots?serverId=${serverId}`);
+    expect(after.body.items).toHaveLength(0);
+    const page = await render('snapshots', { notice: { code: 'bulk-done', count: 0, detail: '', results: res.body.results } });
+    expect(page.text).toContain('ss-bulk-results');
+    expect(page.text).toMatch(/Snapshot 999999: /);
+  });
+});

@@ -46,25 +46,24 @@ final class Admin_Menu {
 
 		self::$hooks = array();
 		if ( '' !== $parent ) {
-			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( $parent, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Schedules_Screen::class, 'render' ) );
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ) );
-			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( $parent, __( 'Snapshot Settings', 'scheduled-snapshots' ), __( 'Snapshot Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Settings_Screen::class, 'render' ) );
+			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( $parent, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( $parent, __( 'Snapshot Settings', 'scheduled-snapshots' ), __( 'Snapshot Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		} else {
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ), 'dashicons-backup', 81 );
-			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ) );
-			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( self::SNAPSHOTS, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Schedules_Screen::class, 'render' ) );
-			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( self::SNAPSHOTS, __( 'Settings', 'scheduled-snapshots' ), __( 'Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Settings_Screen::class, 'render' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ), 'dashicons-backup', 81 );
+			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( self::SNAPSHOTS, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
+			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( self::SNAPSHOTS, __( 'Settings', 'scheduled-snapshots' ), __( 'Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		}
 
 		$loaders = array(
-			self::SCHEDULES => array( Schedules_Screen::class, 'load' ),
-			self::SNAPSHOTS => array( Snapshots_Screen::class, 'load' ),
-			self::SETTINGS  => array( Settings_Screen::class, 'load' ),
+			self::SCHEDULES => array( Screens::class, 'load_schedules' ),
+			self::SNAPSHOTS => array( Screens::class, 'load_snapshots' ),
+			self::SETTINGS  => array( Screens::class, 'load_settings' ),
 		);
 		foreach ( self::$hooks as $slug => $hook ) {
 			if ( '' !== $hook ) {
 				add_action( 'load-' . $hook, $loaders[ $slug ] );
-				add_action( 'load-' . $hook, array( Assets::class, 'enqueue_for_screens' ) );
 			}
 		}
 	}

@@ -3,8 +3,8 @@
  * The only way this plugin talks to the sidecar: signed JSON requests over wp_remote_request.
  *
  * Every failure becomes a WP_Error whose message is a sentence a user can act on; nothing
- * here emits a PHP warning. Answers are untrusted: callers normalise them (Api_Shapes) and
- * escape them when printing.
+ * here emits a PHP warning. JSON answers are untrusted and escaped where printed; screens are
+ * HTML the sidecar rendered from its views.
  *
  * @package ScheduledSnapshots
  */
@@ -75,6 +75,15 @@ final class Sidecar_Client {
 	}
 
 	/**
+	 * One screen, drawn by the sidecar: the HTML fragment, or a WP_Error saying what is wrong.
+	 *
+	 * @return string|\WP_Error
+	 */
+	public function render( string $screen, array $context ) {
+		return $this->request( 'GET', '/ui/v1/' . rawurlencode( $screen ), array( 'ctx' => wp_json_encode( $context ) ), null, null, true );
+	}
+
+	/**
 	 * The secret is usable? null when it is, else the WP_Error saying what to fix.
 	 */
 	public function secret_problem(): ?WP_Error {
@@ -107,9 +116,10 @@ final class Sidecar_Client {
 	 * @param array      $query  Query arguments (null and '' values are left out).
 	 * @param array|null $body   JSON body, or null for none.
 	 * @param string|null $actor Override X-SS-Actor (default: the current user id, or "system").
-	 * @return array|WP_Error
+	 * @param bool       $html   Expect an HTML fragment (a screen) rather than JSON.
+	 * @return array|string|WP_Error
 	 */
-	public function request( string $method, string $path, array $query = array(), ?array $body = null, ?string $actor = null ) {
+	public function request( string $method, string $path, array $query = array(), ?array $body = null, ?string $actor = null, bool $html = false ) {
 		$problem = $this->secret_problem();
 		if ( $problem ) {
 			return $problem;
@@ -137,7 +147,7 @@ final class Sidecar_Client {
 		}
 
 		$headers = Request_Signature::headers( (string) $this->secret, $method, $target, $actor, $raw_body );
-		$headers['Accept'] = 'application/json';
+		$headers['Accept'] = $html ? 'text/html' : 'application/json';
 		if ( null !== $body ) {
 			$headers['Content-Type'] = 'application/json';
 		}
@@ -154,7 +164,7 @@ final class Sidecar_Client {
 				'user-agent'          => 'ScheduledSnapshots-WordPress/' . VERSION,
 			)
 		);
-		return $this->interpret( $response );
+		return $this->interpret( $response, $html );
 	}
 
 	/**
@@ -186,8 +196,8 @@ final class Sidecar_Client {
 					/* translators: 1: URL, 2: database state, 3: engine state */
 					__( 'The snapshot service at %1$s answers but is not healthy (database: %2$s, engine: %3$s): read the sidecar\'s log.', 'scheduled-snapshots' ),
 					$this->base_url,
-					Api_Shapes::str( $json['database'] ?? '?' ),
-					Api_Shapes::str( $json['engine'] ?? '?' )
+					is_string( $json['database'] ?? null ) ? $json['database'] : '?',
+					is_string( $json['engine'] ?? null ) ? $json['engine'] : '?'
 				),
 				array( 'status' => $status )
 			);
@@ -213,7 +223,7 @@ final class Sidecar_Client {
 	 * @param array|WP_Error $response
 	 * @return array|WP_Error
 	 */
-	private function interpret( $response ) {
+	private function interpret( $response, bool $html = false ) {
 		if ( is_wp_error( $response ) ) {
 			return $this->transport_error( $response );
 		}
@@ -222,6 +232,11 @@ final class Sidecar_Client {
 		$json   = '' === $raw ? null : json_decode( $raw, true );
 		$api    = is_array( $json ) && isset( $json['error'] ) && is_array( $json['error'] ) ? $json['error'] : null;
 
+		if ( $html && 200 === $status ) {
+			// A whole screen or nothing: a fragment that is not ours would be half a page.
+			$type = (string) wp_remote_retrieve_header( $response, 'content-type' );
+			return 0 === strpos( $type, 'text/html' ) && false !== strpos( $raw, 'ss-' ) ? $raw : $this->bad_response_error( $status );
+		}
 		if ( $status >= 200 && $status < 300 ) {
 			if ( 204 === $status || '' === $raw ) {
 				return array();
