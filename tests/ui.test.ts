@@ -157,3 +157,21 @@ describe('bulk actions', () => {
     expect(page.text).toMatch(/Snapshot 999999: /);
   });
 });
+
+describe('German', () => {
+  test('when the user\'s locale is de_DE, then the screens, the sidecar\'s sentences and the dates are German', async () => {
+    const res = await render('schedules', { locale: 'de_DE', dateFormat: 'j. F Y', timeFormat: 'G:i' });
+    expect(res.text).toContain('Zeitpläne');
+    expect(res.text).toContain('Behält die letzten 3 und 7 tägliche; nie weniger als 1.');
+    expect(res.text).toContain('Jede Stunde');
+    const snaps = await render('snapshots', { locale: 'de_DE', dateFormat: 'l, j. F Y', timeFormat: 'G:i' });
+    expect(snaps.text).toMatch(/(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), \d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember) \d{4} \d{1,2}:\d{2}/);
+    expect(snaps.text).toContain('Datensatz löschen');
+    expect(snaps.text).not.toContain('Delete Record');
+  });
+
+  test('when a locale has no catalogue, then the screens are English', async () => {
+    const res = await render('schedules', { locale: 'fr_FR' });
+    expect(res.text).toContain('>Schedules<');
+  });
+});

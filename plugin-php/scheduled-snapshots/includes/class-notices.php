@@ -96,6 +96,11 @@ final class Notices {
 		return self::$taken;
 	}
 
+	/** A new request (or test) reads the notice afresh. */
+	public static function forget(): void {
+		self::$taken = false;
+	}
+
 	/**
 	 * A notice that waits for the user's next screen of ours (the host's backup-tab hook has
 	 * no redirect of ours).
