@@ -20,9 +20,7 @@ final class Admin_Menu {
 	/** @var array<string,string> page slug → hook suffix */
 	private static $hooks = array();
 
-	/**
-	 * The host's menu slug, or '' when the host panel is not there.
-	 */
+	/** The host's menu slug, or '' when the host panel is not there. */
 	public static function parent_slug(): string {
 		$parent = '';
 		$type   = get_post_type_object( Config::host_post_type() );
@@ -33,9 +31,7 @@ final class Admin_Menu {
 				$parent = $type->show_in_menu;
 			}
 		}
-		/**
-		 * Filters the parent menu slug of our screens; '' puts them under our own menu.
-		 */
+		// Filter ss_menu_parent: '' puts the screens under our own menu.
 		$parent = apply_filters( 'ss_menu_parent', $parent );
 		return is_string( $parent ) ? $parent : '';
 	}
@@ -68,16 +64,7 @@ final class Admin_Menu {
 		}
 	}
 
-	/**
-	 * @return array<string,string> page slug → hook suffix (after admin_menu ran).
-	 */
-	public static function hooks(): array {
-		return self::$hooks;
-	}
-
-	/**
-	 * Admin URL of one of our pages. Works in admin-post.php too, where the menu is not built.
-	 */
+	/** Admin URL of one of our pages; works in admin-post.php too, where the menu is not built. */
 	public static function page_url( string $slug, array $args = array() ): string {
 		$parent = self::parent_slug();
 		if ( '' !== $parent && false !== strpos( $parent, '.php' ) ) {
@@ -88,8 +75,4 @@ final class Admin_Menu {
 		return $args ? add_query_arg( $args, $base ) : $base;
 	}
 
-	public static function is_plugin_screen(): bool {
-		$screen = function_exists( 'get_current_screen' ) ? get_current_screen() : null;
-		return $screen && in_array( $screen->id, self::$hooks, true );
-	}
 }

@@ -24,11 +24,7 @@ final class Notices {
 	/** @var array|null|false The notice of this request once read (false: not read yet). */
 	private static $taken = false;
 
-	/**
-	 * URL with the message code (and a detail kept server-side: a sentence, or bulk results).
-	 *
-	 * @param string|array|null $detail
-	 */
+	/** URL with the message code (and a detail kept server-side: a sentence, or bulk results). */
 	public static function url( string $url, string $code, ?int $count = null, $detail = null ): string {
 		$args = array( self::ARG_CODE => $code );
 		if ( null !== $count ) {
@@ -50,10 +46,7 @@ final class Notices {
 		return 'ss_notice_' . get_current_user_id() . '_' . $key;
 	}
 
-	/**
-	 * The notice for this page: ?ss_message=… (its detail is then forgotten: shown once), or
-	 * one queued by a hook that had no redirect of ours. Null when there is none.
-	 */
+	/** This page's notice: ?ss_message=… (its detail shown once), or one queued for the user; else null. */
 	public static function take_from_request(): ?array {
 		if ( false !== self::$taken ) {
 			return self::$taken;
@@ -101,10 +94,7 @@ final class Notices {
 		self::$taken = false;
 	}
 
-	/**
-	 * A notice that waits for the user's next screen of ours (the host's backup-tab hook has
-	 * no redirect of ours).
-	 */
+	/** A notice that waits for the user's next screen of ours (the backup-tab hook has no redirect of ours). */
 	public static function queue_for_user( int $user_id, string $code, string $detail ): void {
 		if ( $user_id <= 0 ) {
 			return;

@@ -87,13 +87,7 @@ final class Screens {
 		self::enqueue_on_load();
 	}
 
-	/**
-	 * set-screen-option: keep a sane per-page number.
-	 *
-	 * @param mixed $status
-	 * @param mixed $value
-	 * @return int
-	 */
+	/** set-screen-option: keep a sane per-page number. */
 	public static function save_per_page( $status, string $option, $value ) {
 		return max( 1, min( self::MAX_PER_PAGE, (int) $value ) );
 	}
@@ -174,9 +168,7 @@ final class Screens {
 		echo '</div>';
 	}
 
-	/**
-	 * The render context of one screen.
-	 */
+	/** The render context of one screen. */
 	public static function context( string $screen, array $extra = array() ): array {
 		$nonces = array();
 		foreach ( self::NONCES[ $screen ] ?? array() as $action ) {

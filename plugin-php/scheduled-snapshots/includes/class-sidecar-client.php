@@ -31,25 +31,14 @@ final class Sidecar_Client {
 		$this->secret   = $secret;
 	}
 
-	/**
-	 * The client configured from wp-config constants and the plugin's settings.
-	 */
+	/** The client configured from wp-config constants and the plugin's settings (filter: ss_sidecar_client). */
 	public static function from_config(): self {
-		$client = new self( Config::sidecar_url(), Config::shared_secret() );
-		/**
-		 * Filters the sidecar client (tests and unusual set-ups may swap it).
-		 */
+		$client   = new self( Config::sidecar_url(), Config::shared_secret() );
 		$filtered = apply_filters( 'ss_sidecar_client', $client );
 		return $filtered instanceof self ? $filtered : $client;
 	}
 
-	public function base_url(): string {
-		return $this->base_url;
-	}
-
-	/**
-	 * @return array|WP_Error Decoded JSON object or list.
-	 */
+	/** @return array|WP_Error Decoded JSON. */
 	public function get( string $path, array $query = array() ) {
 		return $this->request( 'GET', $path, $query, null );
 	}
@@ -165,56 +154,6 @@ final class Sidecar_Client {
 			)
 		);
 		return $this->interpret( $response, $html );
-	}
-
-	/**
-	 * The open health check (unsigned). true, or a WP_Error when nothing answers there.
-	 *
-	 * @return true|WP_Error
-	 */
-	public function health() {
-		if ( ! Config::is_valid_sidecar_url( $this->base_url ) ) {
-			return $this->bad_url_error();
-		}
-		$response = wp_remote_get(
-			$this->base_url . '/healthz',
-			array(
-				'timeout'     => (int) apply_filters( 'ss_sidecar_timeout', self::DEFAULT_TIMEOUT ),
-				'redirection' => 0,
-				'headers'     => array( 'Accept' => 'application/json' ),
-			)
-		);
-		if ( is_wp_error( $response ) ) {
-			return $this->transport_error( $response );
-		}
-		$status = (int) wp_remote_retrieve_response_code( $response );
-		$json   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( 503 === $status && is_array( $json ) && isset( $json['status'] ) && 'degraded' === $json['status'] ) {
-			return new WP_Error(
-				'ss_degraded',
-				sprintf(
-					/* translators: 1: URL, 2: database state, 3: engine state */
-					__( 'The snapshot service at %1$s answers but is not healthy (database: %2$s, engine: %3$s): read the sidecar\'s log.', 'scheduled-snapshots' ),
-					$this->base_url,
-					is_string( $json['database'] ?? null ) ? $json['database'] : '?',
-					is_string( $json['engine'] ?? null ) ? $json['engine'] : '?'
-				),
-				array( 'status' => $status )
-			);
-		}
-		if ( $status < 200 || $status >= 300 ) {
-			return new WP_Error(
-				'ss_not_a_sidecar',
-				sprintf(
-					/* translators: 1: URL, 2: HTTP status */
-					__( 'Something answers at %1$s, but its health check returned HTTP %2$d: is this the address of the snapshot service (sidecar)?', 'scheduled-snapshots' ),
-					$this->base_url,
-					$status
-				),
-				array( 'status' => $status )
-			);
-		}
-		return true;
 	}
 
 	/**
