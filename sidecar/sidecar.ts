@@ -7,10 +7,10 @@ import type { WorkLimits } from './engine/work.js';
 import { createHost } from './host.js';
 import { createApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
-import { purgeExpiredNonces } from './http/signature.js';
 import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
+import { startUpkeep, type Upkeep } from './upkeep.js';
 
 /**
  * The sidecar as one object with start()/stop(): main.ts runs it for real, tests run it
@@ -35,6 +35,7 @@ export interface Sidecar {
   handle: DbHandle;
   app: ReturnType<typeof createApp>;
   engine: Engine;
+  upkeep: Upkeep;
   server: http.Server | null;
   url: string | null;
   stop(graceMs?: number): Promise<void>;
@@ -78,13 +79,14 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     log.info({ url, providers: [...providers.keys()] }, 'sidecar listening');
   }
   if (opts.startEngine !== false) engine.start();
-  const purge = setInterval(() => { purgeExpiredNonces(db).catch(() => {}); }, 60_000);
-  purge.unref();
+  // Chores run on their node-schedule timetable only where the engine runs by itself; tests
+  // that drive the engine call upkeep.run() when they want a chore.
+  const upkeep = startUpkeep({ db, clock, log: log.child({ component: 'upkeep' }), engine, eventsKeepDays: config.eventsKeepDays }, { schedule: opts.startEngine !== false });
 
   return {
-    ctx, handle, app, engine, server, url,
+    ctx, handle, app, engine, upkeep, server, url,
     async stop(graceMs = 10_000) {
-      clearInterval(purge);
+      await upkeep.stop();
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((r) => server!.close(() => r()));

@@ -48,7 +48,3 @@ function res_locals(req: Request): { actor?: string } {
 export function actorOf(req: Request): string {
   return res_locals(req).actor ?? 'system';
 }
-
-export async function purgeExpiredNonces(db: DB): Promise<void> {
-  await db.deleteFrom('ss_nonces').where('expires_at', '<', new Date()).execute();
-}
