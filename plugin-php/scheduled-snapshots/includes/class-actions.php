@@ -93,8 +93,8 @@ final class Actions {
 		if ( is_wp_error( $answer ) ) {
 			self::redirect( Notices::error_url( $back, $answer ) );
 		}
-		$outcome = self::trash_outcome( $answer );
-		self::redirect( Notices::url( $back, 'snapshot-' . $outcome, null, in_array( $outcome, array( 'trash-failed', 'trash-pending' ), true ) ? (string) ( $answer['snapshot']['lastError'] ?? '' ) : null ) );
+		// The service's sentence (what happened, which provider, why) goes along; the views word it.
+		self::redirect( Notices::url( $back, 'snapshot-' . self::trash_outcome( $answer ), null, (string) ( $answer['message'] ?? '' ) ) );
 	}
 
 	/** DELETE's answer → trashed, record-only (provider copy stays), trash-failed or trash-pending. */
@@ -111,7 +111,7 @@ final class Actions {
 		if ( is_wp_error( $answer ) ) {
 			self::redirect( Notices::error_url( $back, $answer ) );
 		}
-		self::redirect( Notices::url( $back, 'snapshot-record-deleted' ) );
+		self::redirect( Notices::url( $back, 'snapshot-record-deleted', null, (string) ( $answer['message'] ?? '' ) ) );
 	}
 
 	/** Bulk Trash / Delete Record: one request for the ticked rows; each row's outcome is reported. */

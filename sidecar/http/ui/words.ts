@@ -151,24 +151,24 @@ export interface NoticeInput { code: string; count: number; detail: string; resu
 /** The notice after an action (code from the redirect) → [type, sentence]; null for unknown codes. */
 export function notice(t: Translator, n: NoticeInput): { type: string; text: string; lines: string[] } | null {
   const d = n.detail;
-  const table: Record<string, [string, string, boolean?]> = {
+  const table: Record<string, [string, string, (true | 'append')?]> = {
     'schedule-created': ['success', t.__('Schedule created.')],
     'schedule-updated': ['success', t.__('Schedule updated.')],
     'schedule-deleted': ['success', t.sprintf(t.__('Schedule deleted. Its snapshots stay in the list (%d kept), with their protection unchanged.'), n.count)],
     'schedule-invalid': ['error', t.__('The schedule was not saved: correct the fields marked below.')],
-    'snapshot-trashed': ['success', t.__('Snapshot deleted at the provider and removed from the list.')],
+    'snapshot-trashed': ['success', t.__('Snapshot deleted at the provider and removed from the list.'), true],
     'snapshot-trash-pending': ['info', t.__('Deletion is under way at the provider; the snapshot leaves the list when it is done.'), true],
     'snapshot-trash-failed': ['error', t.__('The provider could not delete the snapshot. Use Delete Record to remove only our record.'), true],
-    'snapshot-record-only': ['warning', t.__('Snapshot removed from the list. The provider cannot delete it through its API, so the copy at the provider stays.')],
-    'snapshot-record-deleted': ['success', t.__('Snapshot record deleted from the list. Nothing was deleted at the provider.')],
+    'snapshot-record-only': ['warning', t.__('Snapshot removed from the list. The provider cannot delete it through its API, so the copy at the provider stays.'), true],
+    'snapshot-record-deleted': ['success', t.__('Snapshot record deleted from the list. Nothing was deleted at the provider.'), true],
     'snapshot-updated': ['success', t.__('Snapshot updated.')],
     'snapshot-requested': ['success', t.__('Snapshot requested: it is in the Snapshots list now and becomes available when the provider has finished.')],
     'server-schedules-saved': ['success', t.__('Snapshot schedules saved for this server.')],
     'settings-saved': ['success', t.__('Settings saved.')],
     'settings-invalid-url': ['error', t.__('Settings not saved: the snapshot service address must be an http:// or https:// URL such as http://127.0.0.1:8787.')],
-    'panel-not-recorded': ['error', t.__('The host took a snapshot, but it could not be added to the Snapshots list.'), true],
+    'panel-not-recorded': ['error', t.__('The host took a snapshot, but it could not be added to the Snapshots list.'), 'append'],
     'bulk-none': ['warning', t.__('Tick at least one snapshot, then choose a bulk action.')],
-    error: ['error', t.__('That did not work.')],
+    error: ['error', t.__('That did not work.'), true],
   };
   if (n.code === 'bulk-done' && n.results) {
     const ok = n.results.filter((r) => r.outcome === 'trashed' || r.outcome === 'record-deleted' || r.outcome === 'record-only').length;
@@ -177,8 +177,9 @@ export function notice(t: Translator, n: NoticeInput): { type: string; text: str
   }
   const row = table[n.code];
   if (!row) return null;
-  // An error's detail is the sentence that says what went wrong: it replaces the generic one.
-  const text = d === '' ? row[1] : n.code === 'error' ? d : row[2] ? `${row[1]} ${d}` : row[1];
+  // The service's own sentence (an error, what TRASH did) says more than the generic one: it
+  // replaces it, translated where its pattern is known.
+  const text = d === '' || !row[2] ? row[1] : row[2] === 'append' ? `${row[1]} ${d}` : apiMessage(t, d);
   return { type: row[0], text, lines: [] };
 }
 
@@ -191,4 +192,25 @@ export function bulkOutcome(t: Translator, outcome: string): string {
     case 'delete-failed': return t.__('the provider could not delete it.');
     default: return t.__('not changed.');
   }
+}
+
+/** What TRASH / DELETE RECORD answered (an English sentence from the API), in the user's language. */
+export function apiMessage(t: Translator, msg: string): string {
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/^Deleted at (.+) and removed from the list\.$/s, (m) => t.sprintf(t.__('Deleted at %s and removed from the list.'), m[1])],
+    [/^(.+) could not delete it: (.*) Use Delete Record to remove only our record\.$/s, (m) => t.sprintf(t.__('%1$s could not delete it: %2$s Use Delete Record to remove only our record.'), m[1], lastError(t, m[2]!))],
+    [/^Still trying: (.*)$/s, (m) => t.sprintf(t.__('Still trying: %s'), lastError(t, m[1]!))],
+    [/^Deletion is under way at the provider\.$/, () => t.__('Deletion is under way at the provider; the snapshot leaves the list when it is done.')],
+    [/^Removed from the list: (.+) cannot delete a single snapshot through its API; the provider copy stays\.$/s, (m) => t.sprintf(t.__('Removed from the list: %s cannot delete a single snapshot through its API; the provider copy stays.'), m[1])],
+    [/^Removed from the list: there is nothing at the provider to delete\.$/, () => t.__('Removed from the list: there is nothing at the provider to delete.')],
+    [/^Removed from the list: the provider already replaced it\.$/, () => t.__('Removed from the list: the provider already replaced it.')],
+    [/^Removed from the list: provider "(.*)" is not configured\.$/s, (m) => t.sprintf(t.__('Removed from the list: provider "%s" is not configured.'), m[1])],
+    [/^Record removed\. The copy at the provider \((.+)\) was left as it is\.$/s, (m) => t.sprintf(t.__('Record removed. The copy at the provider (%s) was left as it is.'), m[1])],
+    [/^Record removed\.$/, () => t.__('Record removed.')],
+  ];
+  for (const [re, f] of rules) {
+    const m = re.exec(msg);
+    if (m) return f(m);
+  }
+  return msg;
 }
