@@ -53,7 +53,9 @@ export function moFile(messages) {
   const out = [];
   const head = Buffer.alloc(headerSize);
   head.writeUInt32LE(0x950412de, 0); head.writeUInt32LE(0, 4); head.writeUInt32LE(n, 8);
-  head.writeUInt32LE(headerSize, 12); head.writeUInt32LE(headerSize + n * 8, 16); head.writeUInt32LE(0, 20); head.writeUInt32LE(0, 24);
+  head.writeUInt32LE(headerSize, 12); head.writeUInt32LE(headerSize + n * 8, 16); head.writeUInt32LE(0, 20);
+  // No hash table, but WordPress's MO reader measures the translations table up to its address.
+  head.writeUInt32LE(tables, 24);
   const table = Buffer.alloc(n * 16);
   const blobs = [];
   for (const [i, list] of [[0, orig], [1, trans]]) {
