@@ -17,3 +17,13 @@ describe('formatPhpDate', () => {
     expect(formatPhpDate('D, j. M', new Date('2026-10-06T12:00:00Z'), 'UTC', translatorFor('de_DE'))).toBe('Di, 6. Okt.');
   });
 });
+
+describe('friendlyZone', () => {
+  test('when the site uses a UTC offset, then screens name it as WordPress does', async () => {
+    const { friendlyZone } = await import('../sidecar/http/ui/render.js');
+    expect(friendlyZone('+00:00')).toBe('UTC');
+    expect(friendlyZone('+02:00')).toBe('UTC+2');
+    expect(friendlyZone('-05:30')).toBe('UTC-5:30');
+    expect(friendlyZone('Europe/Berlin')).toBe('Europe/Berlin');
+  });
+});

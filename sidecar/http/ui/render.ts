@@ -45,12 +45,20 @@ export function helpersFor(ctx: RenderContext, now: Date) {
     url: withArgs,
     hidden(column: string): boolean { return ctx.hidden.includes(column); },
     nonce(action: string): string { return ctx.nonces[action] ?? ''; },
-    timezoneName: ctx.timezoneName ?? ctx.timezone,
+    timezoneName: friendlyZone(ctx.timezoneName ?? ctx.timezone),
     now,
   };
 }
 
 export type Helpers = ReturnType<typeof helpersFor>;
+
+/** "+00:00" → "UTC", "+02:00" → "UTC+2", "+05:30" → "UTC+5:30", as WordPress names offset zones. */
+export function friendlyZone(zone: string): string {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(zone);
+  if (!m) return zone;
+  if (m[2] === '00' && m[3] === '00') return 'UTC';
+  return `UTC${m[1]}${Number(m[2])}${m[3] === '00' ? '' : `:${m[3]}`}`;
+}
 
 export async function renderView(view: string, helpers: Helpers, data: Record<string, unknown>): Promise<string> {
   return await ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), { ...helpers, ...data, h: helpers }, {
