@@ -13,6 +13,8 @@ php -m 2>/dev/null | grep -qi '^curl$' || need+=(php-curl)
 php -m 2>/dev/null | grep -qi '^dom$' || need+=(php-xml)
 php -m 2>/dev/null | grep -qi '^mbstring$' || need+=(php-mbstring)
 [ -f /usr/share/wordpress/wp-load.php ] || need+=(wordpress)
+# WordPress's own German, so a test user (and the demo's profile) can switch to Deutsch.
+[ -f /usr/share/wordpress/wp-content/languages/de_DE.mo ] || need+=(wordpress-l10n)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v phpunit >/dev/null 2>&1 || need+=(phpunit)
 command -v phpcs >/dev/null 2>&1 || need+=(php-codesniffer)

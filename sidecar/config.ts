@@ -38,6 +38,8 @@ export interface Config {
   leaseMs: number;
   instanceId: string;
   logLevel: string;
+  /** SS_EVENTS_KEEP_DAYS: audit events older than this go, unless their snapshot is still listed. */
+  eventsKeepDays: number;
   host: HostSettings;
   /** Health alerts: channels, digest, thresholds (alerts/config.ts). */
   alerts: Readonly<AlertConfig>;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     leaseMs: intVar(env, 'SS_LEASE_MS', 30_000, 1000, 3_600_000),
     instanceId: identifierVar(env, 'SS_INSTANCE_ID', `sidecar-${process.pid}`),
     logLevel: env.SS_LOG_LEVEL ?? 'info',
+    eventsKeepDays: intVar(env, 'SS_EVENTS_KEEP_DAYS', 180, 1, 36_500),
     host: Object.freeze({
       postType: identifierVar(env, 'SS_HOST_POST_TYPE', 'wpcd_app_server'),
       metaProvider: identifierVar(env, 'SS_HOST_META_PROVIDER', 'wpcd_server_provider'),

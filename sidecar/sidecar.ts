@@ -18,7 +18,7 @@ import { sandboxConfigured, type AppContext } from './http/context.js';
 import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
-import { purgeExpiredNonces } from './store/nonces.js';
+import { startUpkeep, type Upkeep } from './upkeep.js';
 
 export interface SidecarOptions {
   log?: Logger;
@@ -44,6 +44,7 @@ export interface Sidecar {
   app: ReturnType<typeof createApp>;
   engine: Engine;
   alerts: AlertWorker;
+  upkeep: Upkeep;
   server: http.Server | null;
   url: string | null;
   stop(graceMs?: number): Promise<void>;
@@ -93,13 +94,14 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
   }
   if (opts.startEngine !== false) engine.start();
   if (opts.startAlerts ?? opts.startEngine !== false) alerts.start();
-  const purge = setInterval(() => { purgeExpiredNonces(db).catch(() => {}); }, 60_000);
-  purge.unref();
+  // Chores run on their node-schedule timetable only where the engine runs by itself; tests
+  // that drive the engine call upkeep.run() when they want a chore.
+  const upkeep = startUpkeep({ db, clock, log: log.child({ component: 'upkeep' }), engine, eventsKeepDays: config.eventsKeepDays }, { schedule: opts.startEngine !== false });
 
   return {
-    ctx, handle, app, engine, alerts, server, url,
+    ctx, handle, app, engine, alerts, upkeep, server, url,
     async stop(graceMs = 10_000) {
-      clearInterval(purge);
+      await upkeep.stop();
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((r) => server!.close(() => r()));

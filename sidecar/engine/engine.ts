@@ -29,7 +29,6 @@ export interface EngineDeps {
   concurrency?: number;
   dispatchBatch?: number;
   limits?: Partial<WorkLimits>;
-  retentionSweepMs?: number;
 }
 
 export interface EngineStats {
@@ -129,7 +128,6 @@ export class Engine extends EventEmitter {
         if (r.claimed < batch) break;
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
-      await this.#sweepAgedRetention(now);
       claimed = await this.#claimAndRun();
       this.#progress(dispatched, claimed);
       this.stats.lastError = null;
@@ -144,19 +142,16 @@ export class Engine extends EventEmitter {
     return { dispatched, claimed };
   }
 
-  #lastSweep = 0;
   #lastProgress = 0;
   #sinceProgress = { dispatched: 0, claimed: 0 };
 
   /**
    * maxAgeDays must bite even when no new snapshot arrives (a disabled or failing schedule):
-   * every few minutes, re-apply retention where an available scheduled snapshot is past its
-   * schedule's age limit. Idempotent, so several sidecars doing it at once is harmless.
+   * re-apply retention where an available scheduled snapshot is past its schedule's age limit.
+   * Idempotent, so several sidecars doing it at once is harmless. sidecar/upkeep.ts runs it.
    */
-  async #sweepAgedRetention(now: Date) {
-    const every = this.deps.retentionSweepMs ?? 5 * 60_000;
-    if (now.getTime() - this.#lastSweep < every) return;
-    this.#lastSweep = now.getTime();
+  async sweepAgedRetention(now?: Date) {
+    now ??= await this.deps.clock.now(this.deps.db);
     for (const s of await schedulesWithMaxAge(this.deps.db)) {
       const cutoff = new Date(now.getTime() - s.maxAgeDays * 86_400_000);
       for (const serverId of await serversWithAgedSnapshots(this.deps.db, s.id, cutoff)) await applyRetention(this.deps.db, now, serverId, s.id);

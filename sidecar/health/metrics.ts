@@ -3,6 +3,7 @@ import type { AppContext } from '../http/context.js';
 import { deliveryCounts } from '../store/alerts.js';
 import { computeAllHealth } from './health.js';
 import { HEALTH_STATES, type ServerHealth } from './state.js';
+import { failedByProvider } from '../store/snapshots.js';
 
 /**
  * Health gauges an existing Prometheus can alert on (docs/alerts.md). All of them come from the
@@ -49,8 +50,7 @@ export function registerHealthMetrics(registry: Registry, ctx: AppContext): void
     labelNames: ['provider'] as const, registers: [registry],
     async collect() {
       try {
-        const rows = await ctx.db.selectFrom('ss_snapshots').select(['provider']).select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('status', '=', 'failed').groupBy('provider').execute();
+        const rows = await failedByProvider(ctx.db);
         this.reset();
         for (const r of rows) this.set({ provider: r.provider ?? 'none' }, Number(r.n));
       } catch { /* database away */ }

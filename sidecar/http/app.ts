@@ -10,6 +10,7 @@ import { schedulesRouter } from './schedules.js';
 import { serversRouter } from './servers.js';
 import { requireSignature } from './signature.js';
 import { snapshotsRouter } from './snapshots.js';
+import { uiRouter } from './ui/routes.js';
 
 const BODY_LIMIT = '64kb';
 
@@ -66,6 +67,14 @@ export function createApp(ctx: AppContext): Express {
   api.use(providersRouter(ctx));
   if (sandboxConfigured(ctx.providerConfigs)) api.use(sandboxRouter(ctx));
   app.use('/api/v1', api);
+
+  // wp-admin screens as HTML fragments (views/), signed like the API: one request per screen.
+  const ui = express.Router();
+  ui.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+  ui.use(requireSignature(ctx.db, ctx.sharedSecret));
+  ui.use(parseJsonBody);
+  ui.use(uiRouter(ctx));
+  app.use('/ui/v1', ui);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ApiError(404, 'not_found', `There is no ${req.method} ${req.path.slice(0, 100)} in this API.`));

@@ -49,6 +49,8 @@ export const listQuerySchema = z.object({
   cursor: z.string().max(40).optional(),
   /** Only servers whose health is not ok ("Needs attention"). */
   needsAttention: z.enum(['1', 'true', '0', 'false']).optional(),
+  /** Part of the server's or the snapshot's name (the list's search box). */
+  search: z.string().trim().max(100).optional(),
 }).strict();
 
 export function encodeCursor(id: number): string {
@@ -66,7 +68,7 @@ export function parseListQuery(raw: unknown): { filter: SnapshotFilter; limit: n
   const q = parseOr400(listQuerySchema, raw);
   return {
     needsAttention: q.needsAttention === '1' || q.needsAttention === 'true',
-    filter: { serverId: q.serverId, scheduleId: q.scheduleId, status: q.status, origin: q.origin, beforeId: q.cursor === undefined ? undefined : decodeCursor(q.cursor) },
+    filter: { serverId: q.serverId, scheduleId: q.scheduleId, status: q.status, origin: q.origin, search: q.search || undefined, beforeId: q.cursor === undefined ? undefined : decodeCursor(q.cursor) },
     limit: q.limit ?? 50,
   };
 }

@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { canTransition } from '../engine/lifecycle.js';
-import { conflict, notFound } from '../errors.js';
+import { ApiError, conflict, notFound } from '../errors.js';
 import { serverDisplayName, serverProblem } from '../host.js';
 import { serversNeedingAttention } from '../health/health.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
@@ -90,7 +91,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
 
   // TRASH: delete at the provider, then drop our record. The engine does the provider call
   // (with its retries); we wait a little so the screen can usually show the outcome at once.
-  r.delete('/snapshots/:id', async (req, res) => {
+  const trash = async (req: Request, res: Response) => {
     const id = parseId(req.params.id, 'id');
     const row = await getSnapshot(db, id);
     const actor = actorOf(req);
@@ -125,10 +126,11 @@ export function snapshotsRouter(ctx: AppContext): Router {
       return;
     }
     res.status(202).json({ deleted: false, snapshot, message: after.last_error ? `Still trying: ${after.last_error}` : 'Deletion is under way at the provider.' });
-  });
+  };
+  r.delete('/snapshots/:id', trash);
 
   // DELETE RECORD: forget our record only; the provider copy (if any) is left as it is.
-  r.delete('/snapshots/:id/record', async (req, res) => {
+  const deleteRecord = async (req: Request, res: Response) => {
     const id = parseId(req.params.id, 'id');
     const row = await getSnapshot(db, id);
     // Forgetting a snapshot still being created would leave the provider's copy with no record pointing at it.
@@ -140,6 +142,32 @@ export function snapshotsRouter(ctx: AppContext): Router {
       detail: `Record removed; provider copy ${row.provider_snapshot_id ? `${row.provider_snapshot_id} left at ${row.provider ?? 'the provider'}` : 'never existed'} (${row.name})`, at: now,
     });
     res.json({ deleted: true, providerCopyKept: Boolean(row.provider_snapshot_id), message: row.provider_snapshot_id ? `Record removed. The copy at the provider (${row.provider_snapshot_id}) was left as it is.` : 'Record removed.' });
+  };
+  r.delete('/snapshots/:id/record', deleteRecord);
+
+  // Bulk Trash / Delete Record: each id goes through the same handler as a single click, and
+  // every row's outcome is reported (trashed, record-only, pending, delete-failed, refused).
+  r.post('/snapshots/bulk', async (req, res) => {
+    const body = parseOr400(z.object({
+      action: z.enum(['trash', 'delete_record']),
+      ids: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).min(1).max(200),
+    }).strict(), req.body);
+    const results = await Promise.all([...new Set(body.ids)].map(async (id) => {
+      const one = { statusCode: 200, body: {} as Record<string, unknown>, status(c: number) { this.statusCode = c; return this; }, json(b: Record<string, unknown>) { this.body = b; return this; } };
+      const fake = Object.assign(Object.create(req) as Request, { params: { id: String(id) } });
+      try {
+        await (body.action === 'trash' ? trash : deleteRecord)(fake, one as unknown as Response);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        return { id, outcome: e.status === 404 ? 'not-found' : 'refused', message: e.message };
+      }
+      const b = one.body as { deleted?: boolean; providerCopyKept?: boolean; message?: string; snapshot?: { status?: string } };
+      const outcome = body.action === 'delete_record' ? 'record-deleted'
+        : b.deleted ? (b.providerCopyKept ? 'record-only' : 'trashed')
+        : b.snapshot?.status === 'delete_failed' ? 'delete-failed' : 'pending';
+      return { id, outcome, message: b.message ?? '' };
+    }));
+    res.json({ results });
   });
 
   r.get('/snapshots/:id/events', async (req, res) => {

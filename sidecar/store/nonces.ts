@@ -16,6 +16,8 @@ export async function rememberNonce(db: DB, nonce: string, expiresAt: Date): Pro
   }
 }
 
-export async function purgeExpiredNonces(db: DB): Promise<void> {
-  await db.deleteFrom('ss_nonces').where('expires_at', '<', new Date()).execute();
+/** Forget nonces that can no longer be replayed (their timestamp window closed before `now`). */
+export async function purgeExpiredNonces(db: DB, now: Date): Promise<number> {
+  const r = await db.deleteFrom('ss_nonces').where('expires_at', '<', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

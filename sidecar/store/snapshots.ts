@@ -89,6 +89,8 @@ export interface SnapshotFilter {
   beforeId?: number;
   /** Only these servers (e.g. those whose health is not ok); an empty list matches nothing. */
   serverIds?: number[];
+  /** Part of the server's or the snapshot's name (the list's search box). */
+  search?: string;
 }
 
 /** One keyset page, newest first; every filter is served by an (x, id) index. */
@@ -100,6 +102,10 @@ export async function listPage(db: DB, f: SnapshotFilter, limit: number): Promis
   if (f.scheduleId !== undefined) query = query.where('schedule_id', '=', f.scheduleId);
   if (f.status !== undefined) query = query.where('status', '=', f.status);
   if (f.origin !== undefined) query = query.where('origin', '=', f.origin);
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('server_name', 'like', like), eb('name', 'like', like)]));
+  }
   if (f.beforeId !== undefined) query = query.where('id', '<', f.beforeId);
   const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
   return { rows: rows.slice(0, limit), more: rows.length > limit };
@@ -146,6 +152,13 @@ export async function serversWithAgedSnapshots(db: DB, scheduleId: number, cutof
 export async function nextWorkAt(db: DB): Promise<Date | null> {
   const r = await db.selectFrom('ss_snapshots').select((eb) => eb.fn.min('next_attempt_at').as('at')).executeTakeFirst();
   return r?.at instanceof Date ? r.at : null;
+}
+
+/** Failed records by provider slug (the metrics' failures-by-provider gauge). */
+export async function failedByProvider(db: DB): Promise<Array<{ provider: string | null; n: number }>> {
+  const rows = await db.selectFrom('ss_snapshots').select(['provider']).select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'failed').groupBy('provider').execute();
+  return rows.map((r) => ({ provider: r.provider, n: Number(r.n) }));
 }
 
 export async function countsByStatus(db: DB): Promise<Array<{ status: string; n: number }>> {
