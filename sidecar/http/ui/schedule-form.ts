@@ -1,5 +1,6 @@
 import { ApiError } from '../../errors.js';
-import { normalizeSchedule, type NormalizedSchedule } from '../../schedules.js';
+import type { NormalizedSchedule } from '../../schedules.js';
+import { parseScheduleBody } from '../schedules-wire.js';
 import type { Translator } from './i18n.js';
 import type { ScheduleView } from './data.js';
 
@@ -138,7 +139,7 @@ export function validate(t: Translator, v: FormValues, forPreview: boolean): { s
   const local = localErrors(t, v);
   if (Object.keys(local).length) return { errors: local, message: '' };
   try {
-    return { schedule: normalizeSchedule(toBody(v, forPreview, t)) };
+    return { schedule: parseScheduleBody(toBody(v, forPreview, t)) };
   } catch (e) {
     if (e instanceof ApiError && e.status === 400) {
       const fields = (e.details as { fields?: Record<string, string> } | undefined)?.fields ?? {};
