@@ -37,6 +37,8 @@ const MAX_PAGES = 200;
 const LISTING_LAG_MS = 10 * 60_000;
 /** Clock slack when matching a snapshot's created_at (whole seconds) to an action's span. */
 const SPAN_SLACK_MS = 2_000;
+/** How long the engine waits before asking again while the droplet runs another action. */
+const BUSY_WAIT_MS = 60_000;
 
 export const digitaloceanConfigSchema = z.object({
   type: z.literal('digitalocean'),
@@ -229,6 +231,35 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     };
   }
 
+  /**
+   * DigitalOcean refused our snapshot as busy ("Droplet already has a pending event."): a
+   * droplet runs one action at a time, and that action may be our own create whose answer was
+   * lost. If our snapshot (by its unique name) already exists, adopt it. If the droplet's
+   * action list shows an action in progress — ours or anyone's: an action does not carry the
+   * snapshot's name — this is a wait, not a failed attempt (`params.wait`): the engine asks
+   * again later without using up its attempts, and once the action is done either finds our
+   * snapshot by name or creates it on a free droplet.
+   */
+  async function whileBusy(server: ServerRef, marker: SnapshotMarker, refused: ProviderError): Promise<CreateResult> {
+    const ours = await findByMarker(server, marker);
+    if (ours) {
+      log.info({ snapshot: ours.providerSnapshotId }, 'droplet busy, but our snapshot already exists: adopted');
+      return { providerSnapshotId: ours.providerSnapshotId, state: ours.state, sizeBytes: ours.sizeBytes ?? null };
+    }
+    const res = await http.request({
+      method: 'GET', url: `/v2/droplets/${numericId(server.instanceId, 'droplet')}/actions`, params: { page: 1, per_page: 20 }, acceptStatuses: [404],
+    });
+    if (isGone(res)) throw refused;
+    const { actions } = parseBody(z.object({ actions: z.array(actionSchema) }), res.data, NAME, 'the droplet\'s actions');
+    const running = actions.find((a) => a.status === 'in-progress');
+    if (!running) throw refused; // it ended meanwhile: an ordinary retry
+    const what = running.type === 'snapshot' ? 'a snapshot' : `an action (${running.type ?? 'unknown'})`;
+    throw new ProviderError('busy', `${NAME} droplet ${server.instanceId} is still busy with ${what} started ${running.started_at ?? 'recently'}.`, {
+      status: refused.status, retryAfterMs: BUSY_WAIT_MS, retry: { kind: 'tried again', subject: 'the snapshot', inMs: BUSY_WAIT_MS },
+      params: { provider: NAME, providerCode: 'pending_event', wait: true },
+    });
+  }
+
   async function findByMarker(server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
     const found = await findSnapshot(server.instanceId, (s) => s.name === marker.name);
     return found ? available(found) : null;
@@ -256,20 +287,26 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
 
     async create(server, marker): Promise<CreateResult> {
       const dropletId = numericId(server.instanceId, 'droplet');
-      const res = await http.request({
-        method: 'POST',
-        url: `/v2/droplets/${dropletId}/actions`,
-        data: { type: 'snapshot', name: marker.name },
-        // A busy droplet refused the request outright, so sending it again is safe.
-        retryWhen: isBusy,
-        describeFailure: (f) =>
-          f.status === 404 && bodyErrorCode(f.body) === 'not_found'
-            ? new ProviderError('not_found', `${NAME} has no droplet ${dropletId}: was it deleted?`, { status: 404 })
-            : undefined,
-      });
+      let res: HttpResponse<unknown>;
+      try {
+        res = await http.request({
+          method: 'POST',
+          url: `/v2/droplets/${dropletId}/actions`,
+          data: { type: 'snapshot', name: marker.name },
+          // A busy droplet refused the request outright, so sending it again is safe.
+          retryWhen: isBusy,
+          describeFailure: (f) =>
+            f.status === 404 && bodyErrorCode(f.body) === 'not_found'
+              ? new ProviderError('not_found', `${NAME} has no droplet ${dropletId}: was it deleted?`, { status: 404 })
+              : undefined,
+        });
+      } catch (err) {
+        if (err instanceof ProviderError && err.code === 'busy') return whileBusy(server, marker, err);
+        throw err;
+      }
       // A lost answer is not looked for here: the snapshot is not listed before the action
       // completes, and a second create meanwhile is refused as busy (droplets take one at a
-      // time), after which findByMarker finds it.
+      // time), which whileBusy turns into a wait until findByMarker finds it.
       const { action } = parseBody(z.object({ action: actionSchema }), res.data, NAME, 'the snapshot action');
       return { providerSnapshotId: null, pendingRef: String(action.id), state: 'creating' };
     },
