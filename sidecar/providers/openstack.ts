@@ -129,15 +129,26 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     }
   }
 
-  /** `next` from Glance is a path under the image endpoint (`/v2/images?marker=…`). */
-  function nextPath(next: string, imageUrl: string): string {
-    if (/^https?:\/\//.test(next)) {
-      const u = new URL(next);
-      const basePath = new URL(imageUrl).pathname.replace(/\/+$/, '');
-      const path = u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
-      return path + u.search;
+  /**
+   * `next` from Glance is a path under the image endpoint (`/v2/images?marker=…`). A link to
+   * another origin (absolute or `//host/…`) is never followed: paging stops there, so a
+   * misbehaving endpoint cannot send our token elsewhere.
+   */
+  function nextPath(next: string, imageUrl: string): string | null {
+    const base = new URL(imageUrl);
+    let u: URL;
+    try {
+      u = new URL(next, base);
+    } catch {
+      return null;
     }
-    return next.startsWith('/') ? next : `/${next}`;
+    if (u.origin !== base.origin) {
+      log.warn({ origin: u.origin }, 'Glance pagination link points at another origin; not followed');
+      return null;
+    }
+    const basePath = base.pathname.replace(/\/+$/, '');
+    const path = u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
+    return (path.startsWith('/') ? path : `/${path}`) + u.search;
   }
 
   async function imagesNamed(name: string): Promise<GlanceImage[]> {

@@ -100,6 +100,8 @@ export interface FakeOpenstack {
   microversions: 'modern' | 'legacy' | 'max-2.44';
   /** Largest page Glance sends, whatever `limit` asks for. */
   pageSize: number;
+  /** When set, Glance's `next` is an absolute link on this origin (a misconfigured or hostile endpoint). */
+  nextLinkOrigin: string | null;
   addServer(id: string): void;
   /** Store an image directly (someone else's, another project's, or a leftover). */
   putImage(img: Partial<GlanceImage> & { name: string }): GlanceImage;
@@ -139,6 +141,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     microversions: 'modern' as FakeOpenstack['microversions'],
     pageSize: 25,
+    nextLinkOrigin: null,
     requests,
     addServer(id: string) {
       servers.add(id);
@@ -316,7 +319,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       if (list.length > limit) {
         const q = new URLSearchParams(query);
         q.set('marker', page[page.length - 1]!.id);
-        out.next = `/v2/images?${q.toString()}`;
+        out.next = `${fake.nextLinkOrigin ?? ''}/v2/images?${q.toString()}`;
       }
       return sendJson(res, 200, out);
     }
