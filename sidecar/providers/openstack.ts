@@ -37,15 +37,27 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+const optionalText = z.string().min(1).optional();
+
 export const openstackConfigSchema = z.object({
   type: z.literal('openstack'),
   /** Keystone, without `/v3` (a trailing `/v3` is tolerated and dropped). */
   authUrl: httpUrl,
-  username: z.string().min(1, 'username is required'),
-  password: z.string().min(1, 'password is required'),
-  userDomainName: z.string().min(1, 'userDomainName is required'),
-  projectName: z.string().min(1, 'projectName is required'),
-  projectDomainName: z.string().min(1, 'projectDomainName is required'),
+  /**
+   * Either a Keystone v3 application credential (id + secret; it carries its own project
+   * scope), or a user and password scoped to a project. Domains and the project may be given
+   * by name or by id.
+   */
+  applicationCredentialId: optionalText,
+  applicationCredentialSecret: optionalText,
+  username: optionalText,
+  password: optionalText,
+  userDomainName: optionalText,
+  userDomainId: optionalText,
+  projectName: optionalText,
+  projectId: optionalText,
+  projectDomainName: optionalText,
+  projectDomainId: optionalText,
   region: z.string().min(1, 'region is required'),
   /** Which catalog endpoints to use. */
   interface: z.enum(['public', 'internal', 'admin']).default('public'),
@@ -53,9 +65,23 @@ export const openstackConfigSchema = z.object({
   ...restTuningShape,
   /** Overrides the image (Glance) endpoint from the catalog. */
   imageUrl: httpUrl.optional(),
+  /** Overrides the block-storage (Cinder v3, with the project id) endpoint from the catalog. */
+  volumeUrl: httpUrl.optional(),
   /** Start a new session this long before the token's `expires_at`. */
   tokenRefreshMarginMs: z.number().int().min(0).max(3_600_000).default(120_000),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  const missing = (field: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [field], message });
+  if (c.applicationCredentialId || c.applicationCredentialSecret) {
+    if (!c.applicationCredentialId) missing('applicationCredentialId', 'applicationCredentialId is required with applicationCredentialSecret');
+    if (!c.applicationCredentialSecret) missing('applicationCredentialSecret', 'applicationCredentialSecret is required with applicationCredentialId');
+    return;
+  }
+  if (!c.username) missing('username', 'username is required (or use applicationCredentialId and applicationCredentialSecret)');
+  else if (!c.password) missing('password', 'password is required');
+  else if (!c.userDomainName && !c.userDomainId) missing('userDomainName', 'userDomainName (or userDomainId) is required');
+  else if (!c.projectName && !c.projectId) missing('projectName', 'projectName (or projectId) is required');
+  else if (!c.projectId && !c.projectDomainName && !c.projectDomainId) missing('projectDomainName', 'projectDomainName (or projectDomainId) is required');
+});
 
 export type OpenstackConfig = z.input<typeof openstackConfigSchema>;
 
@@ -151,6 +177,74 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     return (path.startsWith('/') ? path : `/${path}`) + u.search;
   }
 
+  // ------------------------------------------------------------ volume-backed servers
+
+  /**
+   * Nova's image of a volume-backed (boot-from-volume) server holds no data: it is a zero-byte
+   * Glance image whose `block_device_mapping` property (a JSON string) names Cinder volume
+   * snapshots, which hold the data and are billed on their own.
+   */
+  function volumeSnapshotIds(img: GlanceImage): string[] {
+    let bdm: unknown = img.block_device_mapping;
+    if (typeof bdm === 'string') {
+      try {
+        bdm = JSON.parse(bdm);
+      } catch {
+        log.warn({ imageId: img.id }, 'unreadable block_device_mapping on a Glance image');
+        return [];
+      }
+    }
+    if (!Array.isArray(bdm)) return [];
+    return bdm
+      .filter((m): m is { snapshot_id: string } => !!m && typeof m === 'object' && typeof (m as { snapshot_id?: unknown }).snapshot_id === 'string')
+      .map((m) => m.snapshot_id);
+  }
+
+  const cinderSnapshotSchema = z.object({ snapshot: z.object({ id: z.string(), status: z.string(), size: z.number().nullable().optional() }) });
+
+  /** An image that is active in Glance is ready once its volume snapshots are; its size is theirs. */
+  async function withVolumes(img: GlanceImage, snap: ProviderSnapshot): Promise<ProviderSnapshot> {
+    const ids = snap.state === 'available' ? volumeSnapshotIds(img) : [];
+    if (ids.length === 0) return snap;
+    let gib = 0;
+    for (const id of ids) {
+      let res: HttpResponse<unknown>;
+      try {
+        res = await authed('Cinder', { method: 'GET', url: `/snapshots/${encodeURIComponent(id)}` });
+      } catch (err) {
+        if (err instanceof ProviderError && err.status === 404) {
+          return { providerSnapshotId: img.id, state: 'failed', reason: `OpenStack Cinder no longer has volume snapshot ${id} that image ${img.id} is made of.` };
+        }
+        throw err;
+      }
+      const v = parseBody(cinderSnapshotSchema, res.data, 'OpenStack Cinder', `volume snapshot ${id}`).snapshot;
+      if (v.status === 'creating') return { providerSnapshotId: img.id, state: 'creating', sizeBytes: null };
+      if (v.status !== 'available') {
+        return { providerSnapshotId: img.id, state: 'failed', reason: `OpenStack Cinder reports volume snapshot ${id} of this image as ${v.status}.` };
+      }
+      gib += v.size ?? 0;
+    }
+    return { ...snap, sizeBytes: gib * 1024 ** 3 };
+  }
+
+  /** Delete the image's volume snapshots first: a retry still finds them through the image. */
+  async function deleteVolumeSnapshots(ids: string[]): Promise<void> {
+    const left: string[] = [];
+    for (const id of ids) {
+      try {
+        await authed('Cinder', { method: 'DELETE', url: `/snapshots/${encodeURIComponent(id)}` });
+      } catch (err) {
+        if (err instanceof ProviderError && err.status === 404) continue;
+        if (err instanceof ProviderError && err.retryable) throw err;
+        log.warn({ snapshotId: id, code: err instanceof ProviderError ? err.code : 'unknown' }, 'Cinder volume snapshot not deleted');
+        left.push(id);
+      }
+    }
+    if (left.length > 0) {
+      throw new ProviderError('failed', `OpenStack Cinder did not delete volume snapshot${left.length > 1 ? 's' : ''} ${left.join(', ')} of this image, so the image was kept: delete ${left.length > 1 ? 'them' : 'it'} (openstack volume snapshot delete), then try again.`);
+    }
+  }
+
   async function imagesNamed(name: string): Promise<GlanceImage[]> {
     const s = await currentSession();
     const found: GlanceImage[] = [];
@@ -172,7 +266,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
   async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
     const images = (await imagesNamed(openstackImageName(marker))).filter((i) => belongsTo(i, marker));
     const live = images.find((i) => i.status !== 'deleted' && i.status !== 'pending_delete') ?? images[0];
-    return live ? toSnapshot(live) : null;
+    return live ? withVolumes(live, toSnapshot(live)) : null;
   }
 
   // ------------------------------------------------------------------ create
@@ -251,10 +345,15 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
       return found;
     }
     const img = await getImage(ref.providerSnapshotId);
-    return img ? toSnapshot(img) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
+    return img ? withVolumes(img, toSnapshot(img)) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
   }
 
   async function deleteImage(_server: ServerRef, imageId: string): Promise<{ alreadyGone: boolean }> {
+    // A volume-backed server's image only points at Cinder snapshots: deleting the image
+    // alone would leave them, billed and untracked.
+    const img = await getImage(imageId);
+    if (!img || img.status === 'deleted') return { alreadyGone: true };
+    await deleteVolumeSnapshots(volumeSnapshotIds(img));
     try {
       await authed('Glance', { method: 'DELETE', url: `/v2/images/${encodeURIComponent(imageId)}` });
       return { alreadyGone: false };
