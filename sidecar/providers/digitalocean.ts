@@ -37,14 +37,14 @@ const MAX_PAGES = 200;
 const LISTING_LAG_MS = 10 * 60_000;
 /** Clock slack when matching a snapshot's created_at (whole seconds) to an action's span. */
 const SPAN_SLACK_MS = 2_000;
-/** How long the engine waits before asking again while the droplet runs another action. */
-const BUSY_WAIT_MS = 60_000;
 
 export const digitaloceanConfigSchema = z.object({
   type: z.literal('digitalocean'),
   /** Personal access token with read and write scope. */
   token: z.string().min(1, 'token is required (a DigitalOcean personal access token with write scope)'),
   /** Tag put on our snapshots after creation; false to skip tagging. */
+  /** How long the engine waits before asking a busy droplet again (another action runs on it). */
+  busyWaitMs: z.number().int().min(1_000).max(3_600_000).optional(),
   tag: z
     .union([z.string().regex(/^[A-Za-z0-9:_-]{1,255}$/, 'tag may hold letters, digits, colons, dashes and underscores'), z.literal(false)])
     .optional(),
@@ -134,6 +134,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
   const log = ctx.log.child({ provider: slug, type: 'digitalocean' });
   const now = ctx.now ?? Date.now;
   const tag = config.tag === undefined ? DEFAULT_TAG : config.tag;
+  const busyWaitMs = config.busyWaitMs ?? 60_000;
   const http = bearerClient({
     type: 'digitalocean', baseURL, token: config.token, budgetKey: config.token, config, ctx, log,
     providerName: NAME, describeFailure: describeDoFailure,
@@ -255,7 +256,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     if (!running) throw refused; // it ended meanwhile: an ordinary retry
     const what = running.type === 'snapshot' ? 'a snapshot' : `an action (${running.type ?? 'unknown'})`;
     throw new ProviderError('busy', `${NAME} droplet ${server.instanceId} is still busy with ${what} started ${running.started_at ?? 'recently'}.`, {
-      status: refused.status, retryAfterMs: BUSY_WAIT_MS, retry: { kind: 'tried again', subject: 'the snapshot', inMs: BUSY_WAIT_MS },
+      status: refused.status, retryAfterMs: busyWaitMs, retry: { kind: 'tried again', subject: 'the snapshot', inMs: busyWaitMs },
       params: { provider: NAME, providerCode: 'pending_event', wait: true },
     });
   }
@@ -293,8 +294,8 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
           method: 'POST',
           url: `/v2/droplets/${dropletId}/actions`,
           data: { type: 'snapshot', name: marker.name },
-          // A busy droplet refused the request outright, so sending it again is safe.
-          retryWhen: isBusy,
+          // No in-call retry on busy: a droplet's action takes minutes, so whileBusy hands
+          // the wait to the engine instead of spending requests on it.
           describeFailure: (f) =>
             f.status === 404 && bodyErrorCode(f.body) === 'not_found'
               ? new ProviderError('not_found', `${NAME} has no droplet ${dropletId}: was it deleted?`, { status: 404 })

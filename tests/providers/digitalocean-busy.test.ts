@@ -104,5 +104,29 @@ describe('DigitalOcean busy through the engine', () => {
     expect(d.fake.count({ method: 'POST', path: /^\/v2\/droplets\/\d+\/actions$/ })).toBeGreaterThan(6);
     expect((await eventsOf(sc, id)).map((e) => e.action)).toContain('adopted');
   });
-});
 
+  test('when a droplet stays busy past the create timeout, then the waits end and the snapshot fails with the busy sentence instead of waiting for ever', async () => {
+    const spec = driverSpec('digitalocean');
+    const d = await spec.start();
+    cleanups.push(() => d.close());
+    const clock = databaseClock();
+    const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
+    cleanups.push(() => sc.stop(0));
+    const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
+    d.fake.pendingPolls = 1_000_000; // someone else's action that never ends
+    d.fake.startSnapshotAction(Number(d.instanceId), 'stuck-in-the-panel');
+
+    const id = await takeNow(sc, serverId);
+    await oneRound(sc);
+    expect(await snapshotOf(sc, id)).toMatchObject({ status: 'requested', attempts: 0 }); // the wait used no attempt
+    // Seven hours later (the create timeout is six), the wait counts as a failed attempt again.
+    const db = t.handle.db;
+    const now = await clock.now(db);
+    await db.updateTable('ss_snapshots').set({ created_at: new Date(now.getTime() - 7 * 3600_000) }).where('id', '=', id).execute();
+    const { snap } = await settle(sc, clock, id, { stepMs: 15 * 60_000 });
+    expect(snap?.status).toBe('failed');
+    expect(snap?.lastError).toMatch(/^DigitalOcean droplet 3164444 is still busy with a snapshot started \S+/);
+    expect(snap?.lastError).not.toMatch(/tried again/);
+    expect(d.fake.actions()).toHaveLength(1);
+  });
+});
