@@ -112,7 +112,8 @@ export function readProvidersFile(file: string): Record<string, ProviderConfig> 
     if (allowInsecureHttp !== undefined && typeof allowInsecureHttp !== 'boolean') {
       throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" (${type}): field "allowInsecureHttp" must be true or false`);
     }
-    if (allowInsecureHttp !== true) requireHttps(slug, type, rest);
+    // The sandbox makes no network calls: its fields are never endpoints.
+    if (allowInsecureHttp !== true && type !== 'sandbox') requireHttps(slug, type, rest);
     const schema = providerConfigSchemaFor(type);
     const result = schema.safeParse(rest);
     if (!result.success) {
