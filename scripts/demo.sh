@@ -112,6 +112,7 @@ fi
 
 # ---- the sidecar --------------------------------------------------------------------------
 echo '{ "sandbox": { "type": "sandbox" } }' >"$DEMO/providers.json"
+chmod 600 "$DEMO/providers.json" # credentials file: the sidecar warns when others can read it
 (
   cd "$ROOT"
   export SS_DATABASE_URL="mysql://root@127.0.0.1:$DB_PORT/wordpress" SS_TABLE_PREFIX=wp_ \

@@ -62,6 +62,32 @@ function identifierVar(env: Env, name: string, def: string, re = /^[A-Za-z0-9_-]
   return v;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: a plain-http endpoint there never crosses a network. */
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Credentials travel with every request to apiUrl / authUrl (and the other endpoint URLs an
+ * entry may set): plain http is refused except on loopback, or where the entry says
+ * `"allowInsecureHttp": true` (a private cloud reached over a trusted network).
+ */
+function requireHttps(slug: string, type: string, entry: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(entry)) {
+    if (!/Url$/.test(field) || typeof value !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue; // the schema names a malformed URL
+    }
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" (${type}): field "${field}" must use https (credentials are sent to it); set "allowInsecureHttp": true in this entry only for a trusted private network`);
+    }
+  }
+}
+
 export function readProvidersFile(file: string): Record<string, ProviderConfig> {
   let text: string;
   try {
@@ -87,8 +113,14 @@ export function readProvidersFile(file: string): Record<string, ProviderConfig> 
     if (typeof type !== 'string' || !KNOWN_PROVIDER_TYPES.includes(type)) {
       throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" has unknown type ${JSON.stringify(type ?? null)}; use one of ${KNOWN_PROVIDER_TYPES.join(', ')}`);
     }
+    const { allowInsecureHttp, ...rest } = entry as Record<string, unknown>;
+    if (allowInsecureHttp !== undefined && typeof allowInsecureHttp !== 'boolean') {
+      throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" (${type}): field "allowInsecureHttp" must be true or false`);
+    }
+    // The sandbox makes no network calls: its fields are never endpoints.
+    if (allowInsecureHttp !== true && type !== 'sandbox') requireHttps(slug, type, rest);
     const schema = providerConfigSchemaFor(type);
-    const result = schema.safeParse(entry);
+    const result = schema.safeParse(rest);
     if (!result.success) {
       // Name the field, never echo its value (it may be a credential).
       const issue = result.error.issues[0];

@@ -3,6 +3,7 @@
  * against a fresh database. Nothing here holds state that matters between ticks.
  */
 
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureSandboxTable } from '../migrations/sandbox.js';
@@ -50,8 +51,24 @@ export interface Sidecar {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The providers file holds every provider credential: say so at start when others may read it. */
+function warnIfProvidersFileShared(file: string | null, log: Logger): void {
+  if (!file) return;
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch {
+    return; // config loading already read it; a race here is not worth failing the start
+  }
+  if ((mode & 0o077) !== 0) {
+    log.warn({ file, mode: `0${(mode & 0o777).toString(8)}`, event: 'providers_file_readable' },
+      'the providers file (API credentials) is readable by other users of this machine: run chmod 600 on it');
+  }
+}
+
 export async function startSidecar(config: Readonly<Config>, opts: SidecarOptions = {}): Promise<Sidecar> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
+  warnIfProvidersFileShared(config.providersFile, log);
   const clock = opts.clock ?? databaseClock();
   const handle = openDatabase(config.databaseUrl, config.tablePrefix, { connectionLimit: 20 });
   const { db } = handle;

@@ -53,6 +53,12 @@ export const awsec2ConfigSchema = z.object({
   backoffCapMs: z.number().int().min(1).default(20_000),
   /** Whole request timeout (connect + response). */
   requestTimeoutMs: z.number().int().min(50).default(30_000),
+  /**
+   * EC2 is eventually consistent: for a while after CreateImage, DescribeImages may answer
+   * InvalidAMIID.NotFound for the new image (the SDK's own waitUntilImageExists retries on
+   * exactly that). Within this window after our create, NotFound means "not visible yet".
+   */
+  visibilityGraceMs: z.number().int().min(0).default(10 * 60_000),
 }).strict();
 
 export type Awsec2Config = z.input<typeof awsec2ConfigSchema>;
@@ -79,11 +85,23 @@ export function amiName(marker: SnapshotMarker): string {
   return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
 }
 
+/** `pendingRef` of an image we created: when CreateImage was answered (ms since the epoch, this machine's clock). */
+const CREATED_AT = 'created-at:';
+const createdRef = (at: number): string => `${CREATED_AT}${at}`;
+function createdAtOf(pendingRef: string | null | undefined): number | null {
+  if (!pendingRef?.startsWith(CREATED_AT)) return null;
+  const at = Number(pendingRef.slice(CREATED_AT.length));
+  return Number.isFinite(at) ? at : null;
+}
+/** Page size for DescribeImages by name (AWS asks callers to paginate it). */
+const PAGE_SIZE = 100;
+
 export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
   const config = awsec2ConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'awsec2' });
   const sleep = ctx.sleep ?? realSleep;
   const random = ctx.random ?? Math.random;
+  const now = ctx.now ?? Date.now;
   const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
 
   const client = new EC2Client({
@@ -167,7 +185,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
 
   async function describeById(imageId: string): Promise<Image | null> {
     try {
-      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({ ImageIds: [imageId] })));
+      // IncludeDisabled: a disabled AMI still exists (and still costs storage); it is not gone.
+      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDisabled: true })));
       return out.Images?.find((i) => i.ImageId === imageId) ?? null;
     } catch (err) {
       const code = awsCodeOf(err);
@@ -184,7 +203,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     do {
       const token = nextToken;
       const out = await call('DescribeImages', () =>
-        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, ...(token ? { NextToken: token, MaxResults: 100 } : {}) })),
+        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, IncludeDisabled: true, MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}) })),
       );
       for (const img of out.Images ?? []) if (img.Name === name) found.push(img);
       nextToken = out.NextToken || undefined;
@@ -215,6 +234,12 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }
     if (!image) {
       const found = await findByMarker(server, marker);
+      if (!found && named) {
+        // AWS named the image but does not show it yet (eventual consistency): follow it by
+        // that id (AWS said it carries our marker name).
+        log.info({ imageId: named }, 'adopted an AMI that is not visible yet after duplicate name');
+        return { providerSnapshotId: named, pendingRef: createdRef(now()), state: 'creating', sizeBytes: null };
+      }
       if (!found) throw new ProviderError('failed', `AWS says an AMI named "${amiName(marker)}" already exists, but it could not be found in this account.`);
       log.info({ imageId: found.providerSnapshotId }, 'adopted existing AMI after duplicate name');
       return { providerSnapshotId: found.providerSnapshotId, state: found.state, sizeBytes: null };
@@ -247,7 +272,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         ),
       );
       if (!out.ImageId) throw new ProviderError('bad_response', 'AWS accepted CreateImage but did not say which image it made.');
-      return { providerSnapshotId: out.ImageId, state: 'creating', sizeBytes: null };
+      return { providerSnapshotId: out.ImageId, pendingRef: createdRef(now()), state: 'creating', sizeBytes: null };
     } catch (err) {
       // A retried or repeated CreateImage (the first one went through): the name is ours.
       if (awsCodeOf(err) === 'InvalidAMIName.Duplicate') {
@@ -267,7 +292,13 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       return found;
     }
     const image = await describeById(ref.providerSnapshotId);
-    return image ? toSnapshot(image) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
+    if (image) return toSnapshot(image);
+    const createdAt = createdAtOf(ref.pendingRef);
+    if (createdAt !== null && now() - createdAt < config.visibilityGraceMs) {
+      // Not visible yet: EC2 can answer NotFound for a new image for a while.
+      return { providerSnapshotId: ref.providerSnapshotId, state: 'creating', sizeBytes: null };
+    }
+    return { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
   }
 
   async function deleteSnapshots(snapshotIds: string[]): Promise<void> {

@@ -170,6 +170,12 @@ export interface ProviderErrorParams {
   retryAfterMs: number | null;
   /** The provider's own error code (AWS `RequestLimitExceeded`, Hetzner `locked`, `ECONNRESET`, …). */
   providerCode?: string;
+  /**
+   * The provider is busy with work that is not a failure of ours (DigitalOcean: another action
+   * runs on the droplet, which may be our own create whose answer was lost). The engine waits
+   * `retryAfterMs` without counting a failed attempt, as for its own request budget.
+   */
+  wait?: boolean;
 }
 
 export class ProviderError extends Error {
