@@ -11,7 +11,7 @@ import type { Database } from './schema.js';
 
 export const LOGICAL_TABLES = [
   'ss_schedules', 'ss_assignments', 'ss_snapshots', 'ss_events', 'ss_nonces', 'ss_sandbox_snapshots',
-  'posts', 'postmeta',
+  'posts', 'postmeta', 'options',
 ] as const;
 
 class TablePrefixTransformer extends OperationNodeTransformer {

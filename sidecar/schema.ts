@@ -116,6 +116,14 @@ export interface PostmetaTable {
   meta_value: string | null;
 }
 
+/** WordPress's options table: read only, for WPCloudDeploy's settings (sidecar/wpcd/). */
+export interface OptionsTable {
+  option_id: number;
+  option_name: string;
+  option_value: string;
+  autoload: string;
+}
+
 export interface Database {
   ss_schedules: SchedulesTable;
   ss_assignments: AssignmentsTable;
@@ -125,4 +133,5 @@ export interface Database {
   ss_sandbox_snapshots: SandboxSnapshotsTable;
   posts: PostsTable;
   postmeta: PostmetaTable;
+  options: OptionsTable;
 }

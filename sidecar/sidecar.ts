@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
 import { purgeExpiredNonces } from './store/nonces.js';
+import { resolveProviders } from './wpcd/providers.js';
 
 export interface SidecarOptions {
   log?: Logger;
@@ -47,24 +48,29 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
   const clock = opts.clock ?? databaseClock();
   const handle = openDatabase(config.databaseUrl, config.tablePrefix, { connectionLimit: 20 });
   const { db } = handle;
+  let resolved;
   try {
     if (opts.migrate !== false) {
       const applied = await migrateToLatest(db, config.tablePrefix);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     if (sandboxConfigured(config.providers)) await ensureSandboxTable(db);
+    // Credentials: the providers file's own, else WPCloudDeploy's (read once; a restart picks up changes).
+    resolved = await resolveProviders(db, config, log);
   } catch (e) {
     await handle.close();
     throw e;
   }
-  const providers = createProviders(config.providers, { log, db, clock, sleep: opts.sleep });
+  const providers = createProviders(resolved.configs, { log, db, clock, sleep: opts.sleep });
+  const providerProblems = new Map([...resolved.sources.values()].filter((s) => s.problem).map((s) => [s.slug, s.problem!]));
   const host = createHost(db, config.host);
   const engine = new Engine({
-    db, clock, log: log.child({ component: 'engine' }), host, providers, instanceId: config.instanceId,
+    db, clock, log: log.child({ component: 'engine' }), host, providers, providerProblems, instanceId: config.instanceId,
     tickMs: config.tickMs, leaseMs: config.leaseMs, limits: opts.limits, concurrency: opts.concurrency,
   });
   const ctx: AppContext = {
-    db, clock, log, host, providers, providerConfigs: config.providers, engine, sharedSecret: config.sharedSecret,
+    db, clock, log, host, providers, providerConfigs: resolved.configs, providerProblems, providerSources: resolved.sources,
+    engine, sharedSecret: config.sharedSecret,
     trashWaitMs: opts.trashWaitMs,
   };
   const app = createApp(ctx);

@@ -77,9 +77,9 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   }
 }
 
-/** The row's provider is not in the providers file: nothing can be done until an admin adds it. */
+/** The row's provider has no adapter (no credentials): nothing can be done until an admin adds them. */
 async function failUnconfigured(job: LeasedRow): Promise<void> {
-  const reason = `Provider "${job.row.provider ?? '(none)'}" is not configured in the providers file (SS_PROVIDERS_FILE); add it and restart the sidecar.`;
+  const reason = `Provider "${job.row.provider ?? '(none)'}" has no usable credentials in WPCloudDeploy's settings or the providers file (SS_PROVIDERS_FILE); add them and restart the sidecar.`;
   const to = job.row.status === 'deleting' ? 'delete_failed' : 'failed';
   if (await finish(job, { next_attempt_at: null, last_error: reason }, to)) {
     await event(job, to, reason);
