@@ -175,4 +175,10 @@ export const migrations: Record<string, Migration> = {
       if (held.rows.length === 0) await sql`DROP TABLE IF EXISTS ${T('ss_sandbox_snapshots')}`.execute(db);
     },
   },
+
+  // The server's region when the snapshot was asked for: an EC2 image lives in that region,
+  // and WPCloudDeploy keeps all EC2 servers under one slug, so the region travels with the row
+  // (also after the server is gone). NULL: the provider entry's region applies.
+  '0012_snapshot_region': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN region VARCHAR(64) NULL AFTER instance_id`.execute(db)),
 };

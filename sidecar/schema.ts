@@ -57,6 +57,8 @@ export interface SnapshotsTable {
   name: string;
   server_name: string | null;
   instance_id: string | null;
+  /** The server's region at request time (migration 0012), for adapters that work per region. */
+  region: string | null;
   /** The schedule's "no reboot" wish, copied at dispatch; null for manual and panel snapshots. */
   no_reboot: number | null;
   size_bytes: number | null;

@@ -57,7 +57,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   if (row.schedule_id !== null) marker.options = { noReboot: row.no_reboot === null ? true : row.no_reboot === 1 };
   const job: Job = {
     ...base, provider, marker,
-    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: null, name: row.server_name },
+    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: row.region ?? null, name: row.server_name },
   };
 
   // Long provider calls renew the lease instead of holding a long one; a renewal that finds

@@ -113,7 +113,7 @@ export function serversRouter(ctx: AppContext): Router {
     const actor = actorOf(req);
     const snapshotId = await insertSnapshot(db, {
       serverId: id, origin: 'manual', status: 'requested', provider: s.provider, providerType: provider.type,
-      serverName: serverDisplayName(s, id), instanceId: s.instanceId, note: body.note ?? null, requestedBy: actor, now,
+      serverName: serverDisplayName(s, id), instanceId: s.instanceId, region: s.region, note: body.note ?? null, requestedBy: actor, now,
     });
     await setName(db, snapshotId, markerName(snapshotId, serverDisplayName(s, id), now));
     await recordEvent(db, { snapshotId, serverId: id, actor, action: 'requested', detail: 'Manual snapshot', at: now });

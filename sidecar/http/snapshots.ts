@@ -169,7 +169,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
       serverId: body.serverId, origin: 'panel', status: 'creating', provider: server.provider, providerType: provider.type,
       providerSnapshotId: needsResolve ? null : body.providerSnapshotId, pendingRef: needsResolve ? body.providerSnapshotId : null,
       name: `panel-${body.providerSnapshotId}`, serverName: serverDisplayName(server, body.serverId),
-      instanceId: server.instanceId, note: body.note ?? null, requestedBy: actor, now,
+      instanceId: server.instanceId, region: server.region, note: body.note ?? null, requestedBy: actor, now,
     });
     await recordEvent(db, { snapshotId: id, serverId: body.serverId, actor, action: 'recorded_from_panel', detail: `Host backup tab: ${body.providerSnapshotId}`, at: now });
     ctx.engine.wake();

@@ -121,7 +121,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }) as EC2Client['send'],
   };
   function inRegion<T>(server: ServerRef, fn: () => Promise<T>): Promise<T> {
-    const region = server.region && /^[a-z0-9-]+$/.test(server.region) ? server.region : config.region;
+    // Only a value shaped like an AWS region (us-east-1, us-gov-west-1) counts; anything else falls back.
+    const region = server.region && /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(server.region) ? server.region : config.region;
     if (!region) {
       return Promise.reject(new ProviderError('invalid', `Server #${server.serverId} has no AWS region in the panel and provider "${slug}" has no "region" in the providers file: set one of them.`));
     }
