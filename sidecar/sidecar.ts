@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ensureSandboxTable } from '../migrations/sandbox.js';
 import type { Config } from './config.js';
 import { databaseClock, openDatabase, type Clock, type DbHandle } from './db.js';
+import { checkPrivileges } from './db-privileges.js';
 import { Engine } from './engine/engine.js';
 import type { WorkLimits } from './engine/work.js';
 import { createHost } from './host.js';
@@ -50,6 +51,8 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
   const { db } = handle;
   let resolved;
   try {
+    // Said before migrating, so a user without DDL reads why a pending migration then fails.
+    await checkPrivileges(db, config.tablePrefix, log);
     if (opts.migrate !== false) {
       const applied = await migrateToLatest(db, config.tablePrefix);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
@@ -69,7 +72,7 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     tickMs: config.tickMs, leaseMs: config.leaseMs, limits: opts.limits, concurrency: opts.concurrency,
   });
   const ctx: AppContext = {
-    db, clock, log, host, providers, providerConfigs: resolved.configs, providerProblems, providerSources: resolved.sources,
+    db, clock, log, host, providers, providerConfigs: resolved.configs, providerProblems, providerSources: resolved.sources, wpcd: resolved.wpcd,
     engine, sharedSecret: config.sharedSecret,
     trashWaitMs: opts.trashWaitMs,
   };

@@ -18,6 +18,8 @@ export interface AppContext {
   providerProblems?: ReadonlyMap<string, string>;
   /** Where each known provider's credentials come from (never the credentials). */
   providerSources?: ReadonlyMap<string, ProviderSource>;
+  /** Whether WPCD's settings were found, and the NAME of the key source used (never the key). */
+  wpcd?: { present: boolean; keySource: string | null; problem: string | null };
   engine: Engine;
   sharedSecret: string;
   /** How long TRASH waits for the provider before answering 202 (still deleting). */

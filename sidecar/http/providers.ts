@@ -43,7 +43,8 @@ export function providersRouter(ctx: AppContext): Router {
         source, servers: inUse.get(slug) ?? 0, problem, check,
       };
     }));
-    res.json({ items });
+    const wpcd = ctx.wpcd ?? { present: false, keySource: null, problem: null };
+    res.json({ wpcd: { settingsFound: wpcd.present, keySource: wpcd.keySource, problem: wpcd.problem }, items });
   });
 
   return r;

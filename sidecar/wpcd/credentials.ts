@@ -29,12 +29,18 @@ export interface WpcdCredentials {
   keySource: KeySource;
   /** Every slug WPCD knows here that we can serve, or that we must explain. */
   providers: Map<string, WpcdProvider>;
+  /** Why WPCD's settings could not be read at all (a privilege missing), or null. */
+  problem: string | null;
 }
 
 const VIRTUAL_POST_TYPE = 'wpcd_cloud_provider';
 
 function isMissingTable(e: unknown): boolean {
   return (e as { code?: string }).code === 'ER_NO_SUCH_TABLE';
+}
+
+function isDenied(e: unknown): boolean {
+  return ['ER_TABLEACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR'].includes((e as { code?: string }).code ?? '');
 }
 
 async function option(db: DB, name: string): Promise<string | null> {
@@ -76,7 +82,10 @@ export async function readWpcdCredentials(db: DB, opts: { envKey: string | null 
     virtual = await virtualProviders(db);
   } catch (e) {
     // A database without WordPress's options table holds no WPCD settings (tests, other hosts).
-    if (isMissingTable(e)) return { present: false, keySource: null, providers: new Map() };
+    if (isMissingTable(e)) return { present: false, keySource: null, providers: new Map(), problem: null };
+    if (isDenied(e)) {
+      return { present: false, keySource: null, providers: new Map(), problem: 'The sidecar\'s database user may not read WordPress\'s options and posts, so WPCD\'s credentials cannot be used: grant it SELECT on them (docs/install.md).' };
+    }
     throw e;
   }
   const keySource: KeySource = opts.envKey ? 'SS_WPCD_ENCRYPTION_KEY' : optionKey ? 'wpcd_encryption_key_v2' : null;
@@ -124,5 +133,5 @@ export async function readWpcdCredentials(db: DB, opts: { envKey: string | null 
       providers.set(slug, { slug, type: mapping.type, credentials: null, problem: `The credentials of provider "${slug}" in WPCD's settings cannot be used: ${e.message}` });
     }
   }
-  return { present: settingsText !== null, keySource, providers };
+  return { present: settingsText !== null, keySource, providers, problem: null };
 }

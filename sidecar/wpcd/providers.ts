@@ -27,7 +27,7 @@ export interface ResolvedProviders {
   configs: Record<string, ProviderConfig>;
   /** One entry per slug we know of, usable or not. */
   sources: Map<string, ProviderSource>;
-  wpcd: { present: boolean; keySource: KeySource };
+  wpcd: { present: boolean; keySource: KeySource; problem: string | null };
 }
 
 const WPCD_SETTINGS_HINT = 'enter it under WPCloudDeploy → Settings → Cloud Providers, or give the entry its credentials in the providers file (SS_PROVIDERS_FILE)';
@@ -59,7 +59,9 @@ export async function resolveProviders(
     }
     const found = wpcd.providers.get(slug);
     let problem: string | null = null;
-    if (!found || (!found.credentials && !found.problem)) {
+    if (wpcd.problem) {
+      problem = `Provider "${slug}": ${wpcd.problem}`;
+    } else if (!found || (!found.credentials && !found.problem)) {
       problem = `Provider "${slug}" takes its credentials from WPCloudDeploy, but WPCD's settings hold none for it: ${WPCD_SETTINGS_HINT}.`;
     } else if (found.problem || !found.credentials) {
       problem = found.problem;
@@ -95,5 +97,6 @@ export async function resolveProviders(
   }, 'provider credentials');
   for (const s of sources.values()) if (s.problem) log.warn({ provider: s.slug }, s.problem);
 
-  return { configs, sources, wpcd: { present: wpcd.present, keySource: wpcd.keySource } };
+  if (wpcd.problem) log.warn({}, wpcd.problem);
+  return { configs, sources, wpcd: { present: wpcd.present, keySource: wpcd.keySource, problem: wpcd.problem } };
 }

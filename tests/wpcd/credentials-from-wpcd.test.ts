@@ -86,6 +86,7 @@ describe('credentials from WPCloudDeploy', () => {
 
     const sources = await api(sc, 'get', '/api/v1/providers/sources?check=1');
     expect(sources.status).toBe(200);
+    expect(sources.body.wpcd).toEqual({ settingsFound: true, keySource: 'wpcd_encryption_key_v2', problem: null });
     expect(sources.body.items).toEqual([{
       slug: 'digital-ocean', type: 'digitalocean', displayName: 'DigitalOcean', source: 'wpcd', servers: 1, problem: null,
       check: { ok: true, message: 'DigitalOcean accepted the credentials.' },
@@ -119,6 +120,7 @@ describe('credentials from WPCloudDeploy', () => {
     };
 
     const sources = await api(sc, 'get', '/api/v1/providers/sources');
+    expect(sources.body.wpcd).toEqual({ settingsFound: true, keySource: 'SS_WPCD_ENCRYPTION_KEY', problem: null });
     const bySlug: Record<string, { problem: string | null }> = Object.fromEntries((sources.body.items as Array<{ slug: string; problem: string | null }>).map((i) => [i.slug, i]));
     expect(bySlug.hetzner).toMatchObject({ type: 'hetzner', source: 'wpcd', problem: null, check: null });
     expect(bySlug['12-do-team']).toMatchObject({ type: 'digitalocean', source: 'wpcd', problem: null, servers: 1 });
