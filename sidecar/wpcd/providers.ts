@@ -30,7 +30,7 @@ export interface ResolvedProviders {
   wpcd: { present: boolean; keySource: KeySource; problem: string | null };
 }
 
-const WPCD_SETTINGS_HINT = 'enter it under WPCloudDeploy → Settings → Cloud Providers, or give the entry its credentials in the providers file (SS_PROVIDERS_FILE)';
+const WPCD_SETTINGS_HINT = 'enter it under WPCloudDeploy → Settings → Cloud Providers, or give the entry its credentials in the providers file (SS_PROVIDERS_FILE), then restart the sidecar';
 
 /** Names the field that failed, never its value (it may be a credential). */
 function validate(slug: string, entry: Record<string, unknown>): { config: ProviderConfig } | { problem: string } {
