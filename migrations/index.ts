@@ -244,4 +244,10 @@ export const migrations: Record<string, Migration> = {
   // The timeline picture reads one server's audit events of the last 30/90 days.
   '0018_events_add_server_index': ddl((db) => sql`
     CREATE INDEX server_at_idx ON ${T('ss_events')} (server_id, at)`.execute(db)),
+
+  // The server's region when the snapshot was asked for: an EC2 image lives in that region,
+  // and WPCloudDeploy keeps all EC2 servers under one slug, so the region travels with the row
+  // (also after the server is gone). NULL: the provider entry's region applies.
+  '0019_snapshot_region': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN region VARCHAR(64) NULL AFTER instance_id`.execute(db)),
 };

@@ -18,6 +18,8 @@ php -m 2>/dev/null | grep -qi '^mbstring$' || need+=(php-mbstring)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v phpunit >/dev/null 2>&1 || need+=(phpunit)
 command -v phpcs >/dev/null 2>&1 || need+=(php-codesniffer)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "Missing Debian packages: ${need[*]} — run as root, or: sudo apt-get install -y ${need[*]}" >&2

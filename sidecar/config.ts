@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { readAlertConfig, type AlertConfig } from './alerts/config.js';
 import { providerConfigSchemaFor, KNOWN_PROVIDER_TYPES } from './providers/index.js';
 import type { ProviderConfig } from './providers/types.js';
+import { CREDENTIAL_FIELDS } from './wpcd/slugs.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, problem: string) {
@@ -33,7 +34,14 @@ export interface Config {
   listenHost: string;
   listenPort: number;
   providersFile: string | null;
+  /**
+   * Providers-file entries, validated. Those named in `providersFromWpcd` have no credentials
+   * of their own yet: the sidecar adds WPCloudDeploy's at start (sidecar/wpcd/providers.ts).
+   */
   providers: Readonly<Record<string, ProviderConfig>>;
+  providersFromWpcd: readonly string[];
+  /** The WPCD_ENCRYPTION_KEY of wp-config.php, where the admin defined one. */
+  wpcdEncryptionKey: string | null;
   tickMs: number;
   leaseMs: number;
   instanceId: string;
@@ -88,7 +96,20 @@ function requireHttps(slug: string, type: string, entry: Record<string, unknown>
   }
 }
 
+/** Placeholder credentials, only to validate the other fields of an entry that takes WPCD's. */
+const PLACEHOLDER: Record<string, string> = { token: 'x', apiKey: 'x', accessKeyId: 'x', secretAccessKey: 'x' };
+
+/** Whether an entry carries none of its type's credential fields (it then takes WPCloudDeploy's). */
+export function lacksCredentials(entry: Record<string, unknown>): boolean {
+  const fields = CREDENTIAL_FIELDS[String(entry.type)];
+  return fields !== undefined && fields.every((f) => entry[f] === undefined);
+}
+
 export function readProvidersFile(file: string): Record<string, ProviderConfig> {
+  return readProvidersFileWithSources(file).providers;
+}
+
+export function readProvidersFileWithSources(file: string): { providers: Record<string, ProviderConfig>; fromWpcd: string[] } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -105,6 +126,7 @@ export function readProvidersFile(file: string): Record<string, ProviderConfig> 
     throw new ConfigError('SS_PROVIDERS_FILE', `${file} must hold a JSON object: { "<provider slug>": { "type": "…", … } }`);
   }
   const out: Record<string, ProviderConfig> = {};
+  const fromWpcd: string[] = [];
   for (const [slug, entry] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(slug)) {
       throw new ConfigError('SS_PROVIDERS_FILE', `provider slug "${slug.slice(0, 40)}" must be letters, digits, ".", "_" or "-"`);
@@ -120,16 +142,28 @@ export function readProvidersFile(file: string): Record<string, ProviderConfig> 
     // The sandbox makes no network calls: its fields are never endpoints.
     if (allowInsecureHttp !== true && type !== 'sandbox') requireHttps(slug, type, rest);
     const schema = providerConfigSchemaFor(type);
-    const result = schema.safeParse(rest);
+    const needsWpcd = lacksCredentials(rest);
+    const placeholders = needsWpcd
+      ? Object.fromEntries((CREDENTIAL_FIELDS[type] ?? []).filter((f) => f in PLACEHOLDER).map((f) => [f, PLACEHOLDER[f]]))
+      : {};
+    const result = schema.safeParse({ ...rest, ...placeholders });
     if (!result.success) {
       // Name the field, never echo its value (it may be a credential).
       const issue = result.error.issues[0];
       const field = issue?.path.join('.') || '(entry)';
       throw new ConfigError('SS_PROVIDERS_FILE', `provider "${slug}" (${type}): field "${field}" ${issue?.message ?? 'is invalid'}`);
     }
-    out[slug] = Object.freeze(result.data as ProviderConfig);
+    if (needsWpcd) {
+      // Keep the validated entry (defaults filled in) without the placeholders.
+      const data = { ...(result.data as ProviderConfig) };
+      for (const f of Object.keys(placeholders)) delete data[f];
+      out[slug] = Object.freeze(data);
+      fromWpcd.push(slug);
+    } else {
+      out[slug] = Object.freeze(result.data as ProviderConfig);
+    }
   }
-  return out;
+  return { providers: out, fromWpcd };
 }
 
 const dbUrlSchema = z.string().regex(/^mysql:\/\/[^/]+\/[^/?]+/);
@@ -151,7 +185,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const listenHost = m[1]!.replace(/^\[|\]$/g, '');
 
   const providersFile = env.SS_PROVIDERS_FILE || null;
-  const providers = providersFile ? readProvidersFile(providersFile) : {};
+  const { providers, fromWpcd } = providersFile ? readProvidersFileWithSources(providersFile) : { providers: {}, fromWpcd: [] };
+  const wpcdEncryptionKey = env.SS_WPCD_ENCRYPTION_KEY || null;
 
   return Object.freeze({
     databaseUrl,
@@ -161,6 +196,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     listenPort: Number(m[2]),
     providersFile,
     providers: Object.freeze(providers),
+    providersFromWpcd: Object.freeze(fromWpcd),
+    wpcdEncryptionKey,
     tickMs: intVar(env, 'SS_TICK_MS', 2000, 50, 600_000),
     leaseMs: intVar(env, 'SS_LEASE_MS', 30_000, 1000, 3_600_000),
     instanceId: identifierVar(env, 'SS_INSTANCE_ID', `sidecar-${process.pid}`),

@@ -5,6 +5,7 @@
 
 import type { HostSettings } from './config.js';
 import type { DB } from './db.js';
+import { unsupportedReason } from './wpcd/slugs.js';
 
 export interface HostServer {
   id: number;
@@ -21,6 +22,8 @@ export interface Host {
   /** Servers by id; ids that are not servers are absent from the map. */
   getServers(ids: number[]): Promise<Map<number, HostServer>>;
   listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
+  /** Provider slugs the panel's servers use, with how many servers use each. */
+  providersInUse(): Promise<Map<string, number>>;
 }
 
 export function createHost(db: DB, settings: HostSettings): Host {
@@ -65,16 +68,33 @@ export function createHost(db: DB, settings: HostSettings): Host {
         .where('ID', '>', opts.afterId ?? 0).orderBy('ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
       return await withMeta(posts);
     },
+    async providersInUse() {
+      const rows = await db.selectFrom('postmeta as m').innerJoin('posts as p', 'p.ID', 'm.post_id')
+        .select(['m.meta_value as slug', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('m.meta_key', '=', settings.metaProvider).where('p.post_type', '=', settings.postType)
+        .where('p.post_status', 'not in', ['auto-draft', 'inherit', 'trash'])
+        .groupBy('m.meta_value').execute();
+      return new Map(rows.filter((r) => r.slug && r.slug.trim()).map((r) => [r.slug!.trim(), Number(r.n)]));
+    },
   };
 }
 
+/** The slugs that have an adapter, and for others the sentence of why not (missing credentials, unsupported). */
+export type KnownProviders = ReadonlySet<string> & { readonly problems?: ReadonlyMap<string, string> };
+
+export function knownProviders(providers: ReadonlyMap<string, unknown>, problems?: ReadonlyMap<string, string>): KnownProviders {
+  return Object.assign(new Set(providers.keys()), { problems });
+}
+
 /** A plain sentence saying why a server cannot be snapshotted, or null when it can. */
-export function serverProblem(serverId: number, server: HostServer | undefined, knownProviders: ReadonlySet<string>): string | null {
+export function serverProblem(serverId: number, server: HostServer | undefined, knownProviders: KnownProviders): string | null {
   if (!server) return `Server #${serverId} is no longer in the panel (deleted); its snapshots stay in this list.`;
   if (server.postStatus === 'trash') return `Server #${serverId} is in the panel's trash; restore it to resume snapshots.`;
   if (!server.provider) return `Server #${serverId} has no provider set in the panel.`;
   if (!knownProviders.has(server.provider)) {
-    return `Provider "${server.provider}" of server #${serverId} is not configured in the providers file (SS_PROVIDERS_FILE).`;
+    const why = knownProviders.problems?.get(server.provider) ?? unsupportedReason(server.provider);
+    if (why) return why;
+    return `Provider "${server.provider}" of server #${serverId} has no credentials: enter its API key under WPCloudDeploy → Settings → Cloud Providers, or add it to the providers file (SS_PROVIDERS_FILE), then restart the sidecar.`;
   }
   if (!server.instanceId) return `Server #${serverId} has no provider instance id in the panel.`;
   return null;

@@ -60,6 +60,8 @@ export interface SnapshotsTable {
   name: string;
   server_name: string | null;
   instance_id: string | null;
+  /** The server's region at request time (migration 0012), for adapters that work per region. */
+  region: string | null;
   /** The schedule's "no reboot" wish, copied at dispatch; null for manual and panel snapshots. */
   no_reboot: number | null;
   size_bytes: number | null;
@@ -159,6 +161,14 @@ export interface PostmetaTable {
   meta_value: string | null;
 }
 
+/** WordPress's options table: read only, for WPCloudDeploy's settings (sidecar/wpcd/). */
+export interface OptionsTable {
+  option_id: number;
+  option_name: string;
+  option_value: string;
+  autoload: string;
+}
+
 export interface Database {
   ss_schedules: SchedulesTable;
   ss_assignments: AssignmentsTable;
@@ -171,4 +181,5 @@ export interface Database {
   ss_alert_runs: AlertRunsTable;
   posts: PostsTable;
   postmeta: PostmetaTable;
+  options: OptionsTable;
 }

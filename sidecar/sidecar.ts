@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { databaseClock, openDatabase, type Clock, type DbHandle } from './db.js';
 import { channelsFor } from './alerts/channels.js';
 import { AlertWorker } from './alerts/worker.js';
+import { checkPrivileges } from './db-privileges.js';
 import { Engine } from './engine/engine.js';
 import type { WorkLimits } from './engine/work.js';
 import { createHost } from './host.js';
@@ -20,6 +21,7 @@ import { createLogger, type Logger } from './log.js';
 import { migrateToLatest } from './migrate.js';
 import { createProviders } from './providers/index.js';
 import { startUpkeep, type Upkeep } from './upkeep.js';
+import { resolveProviders } from './wpcd/providers.js';
 
 export interface SidecarOptions {
   log?: Logger;
@@ -72,20 +74,26 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
   const clock = opts.clock ?? databaseClock();
   const handle = openDatabase(config.databaseUrl, config.tablePrefix, { connectionLimit: 20 });
   const { db } = handle;
+  let resolved;
   try {
+    // Said before migrating, so a user without DDL reads why a pending migration then fails.
+    await checkPrivileges(db, config.tablePrefix, log);
     if (opts.migrate !== false) {
       const applied = await migrateToLatest(db, config.tablePrefix);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     if (sandboxConfigured(config.providers)) await ensureSandboxTable(db);
+    // Credentials: the providers file's own, else WPCloudDeploy's (read once; a restart picks up changes).
+    resolved = await resolveProviders(db, config, log);
   } catch (e) {
     await handle.close();
     throw e;
   }
-  const providers = createProviders(config.providers, { log, db, clock, sleep: opts.sleep });
+  const providers = createProviders(resolved.configs, { log, db, clock, sleep: opts.sleep });
+  const providerProblems = new Map([...resolved.sources.values()].filter((s) => s.problem).map((s) => [s.slug, s.problem!]));
   const host = createHost(db, config.host);
   const engine = new Engine({
-    db, clock, log: log.child({ component: 'engine' }), host, providers, instanceId: config.instanceId,
+    db, clock, log: log.child({ component: 'engine' }), host, providers, providerProblems, instanceId: config.instanceId,
     tickMs: config.tickMs, leaseMs: config.leaseMs, limits: opts.limits, concurrency: opts.concurrency,
   });
   const alerts = new AlertWorker({
@@ -93,7 +101,8 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     instanceId: config.instanceId, ...opts.alertOptions,
   });
   const ctx: AppContext = {
-    db, clock, log, host, providers, providerConfigs: config.providers, engine, sharedSecret: config.sharedSecret,
+    db, clock, log, host, providers, providerConfigs: resolved.configs, providerProblems, providerSources: resolved.sources, wpcd: resolved.wpcd,
+    engine, sharedSecret: config.sharedSecret,
     trashWaitMs: opts.trashWaitMs, alerts,
   };
   const app = createApp(ctx);

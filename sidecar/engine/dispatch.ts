@@ -54,7 +54,7 @@ export async function dispatchDue(deps: DispatchDeps, now: Date, limit: number):
       rows.push({
         serverId: a.serverId, scheduleId: a.scheduleId, slotAt: slot, origin: 'scheduled', status: 'requested',
         provider: server.provider, providerType: deps.providerTypes.get(server.provider) ?? null,
-        serverName: serverDisplayName(server, server.id), instanceId: server.instanceId,
+        serverName: serverDisplayName(server, server.id), instanceId: server.instanceId, region: server.region,
         noReboot: schedule.no_reboot === 1, requestedBy: 'scheduler', now,
       });
     }

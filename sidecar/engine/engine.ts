@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, DB } from '../db.js';
-import type { Host } from '../host.js';
+import { knownProviders, type Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import { nextSlotAt } from '../store/assignments.js';
@@ -22,6 +22,8 @@ export interface EngineDeps {
   log: Logger;
   host: Host;
   providers: ReadonlyMap<string, Provider>;
+  /** Why slugs without an adapter cannot run (missing credentials, unsupported), for the assignments' problem. */
+  providerProblems?: ReadonlyMap<string, string>;
   instanceId: string;
   tickMs: number;
   leaseMs: number;
@@ -123,7 +125,7 @@ export class Engine extends EventEmitter {
       const now = await clock.now(db);
       // Dispatch until nothing is due, bounded so one tick cannot starve the work queue.
       for (let i = 0; i < 50 && !this.#stopping; i++) {
-        const r = await dispatchDue({ db, host: this.deps.host, knownProviders: new Set(this.deps.providers.keys()), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
+        const r = await dispatchDue({ db, host: this.deps.host, knownProviders: knownProviders(this.deps.providers, this.deps.providerProblems), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
         dispatched += r.created;
         if (r.claimed < batch) break;
       }

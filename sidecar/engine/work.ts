@@ -57,7 +57,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   if (row.schedule_id !== null) marker.options = { noReboot: row.no_reboot === null ? true : row.no_reboot === 1 };
   const job: Job = {
     ...base, provider, marker,
-    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: null, name: row.server_name },
+    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: row.region ?? null, name: row.server_name },
   };
 
   // Long provider calls renew the lease instead of holding a long one; a renewal that finds
@@ -77,9 +77,9 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   }
 }
 
-/** The row's provider is not in the providers file: nothing can be done until an admin adds it. */
+/** The row's provider has no adapter (no credentials): nothing can be done until an admin adds them. */
 async function failUnconfigured(job: LeasedRow): Promise<void> {
-  const reason = `Provider "${job.row.provider ?? '(none)'}" is not configured in the providers file (SS_PROVIDERS_FILE); add it and restart the sidecar.`;
+  const reason = `Provider "${job.row.provider ?? '(none)'}" has no usable credentials in WPCloudDeploy's settings or the providers file (SS_PROVIDERS_FILE); add them and restart the sidecar.`;
   const to = job.row.status === 'deleting' ? 'delete_failed' : 'failed';
   if (await finish(job, { next_attempt_at: null, last_error: reason }, to)) {
     await event(job, to, reason);

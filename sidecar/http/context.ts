@@ -5,6 +5,7 @@ import type { Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import type { SandboxConfig } from '../providers/sandbox.js';
+import type { ProviderSource } from '../wpcd/providers.js';
 
 /** What every HTTP handler may use. Built once in app.ts / main.ts. */
 export interface AppContext {
@@ -14,6 +15,12 @@ export interface AppContext {
   host: Host;
   providers: ReadonlyMap<string, Provider>;
   providerConfigs: Readonly<Record<string, { type: string }>>;
+  /** Why slugs without an adapter cannot run (missing credentials, not supported). */
+  providerProblems?: ReadonlyMap<string, string>;
+  /** Where each known provider's credentials come from (never the credentials). */
+  providerSources?: ReadonlyMap<string, ProviderSource>;
+  /** Whether WPCD's settings were found, and the NAME of the key source used (never the key). */
+  wpcd?: { present: boolean; keySource: string | null; problem: string | null };
   engine: Engine;
   sharedSecret: string;
   /** How long TRASH waits for the provider before answering 202 (still deleting). */

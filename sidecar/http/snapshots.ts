@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { canTransition } from '../engine/lifecycle.js';
 import { ApiError, conflict, notFound } from '../errors.js';
-import { serverDisplayName, serverProblem } from '../host.js';
+import { knownProviders, serverDisplayName, serverProblem } from '../host.js';
 import { serversNeedingAttention } from '../health/health.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
 import { findSchedule, scheduleNames } from '../store/schedules.js';
@@ -25,7 +25,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
     const now = await clock.now(db);
     const names = await scheduleNames(db, [...new Set(rows.map((x) => x.schedule_id).filter((x): x is number => x !== null).map(Number))]);
     const servers = await ctx.host.getServers(rows.map((x) => Number(x.server_id)));
-    const known = new Set(ctx.providers.keys());
+    const known = knownProviders(ctx.providers, ctx.providerProblems);
     return rows.map((row) => {
       const provider = row.provider ? ctx.providers.get(row.provider) : undefined;
       const sid = Number(row.server_id);
@@ -183,7 +183,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
     const server = (await ctx.host.getServers([body.serverId])).get(body.serverId);
     if (!server) throw notFound(`Server ${body.serverId}`);
     const provider = server.provider ? ctx.providers.get(server.provider) : undefined;
-    if (!provider) throw conflict(serverProblem(body.serverId, server, new Set(ctx.providers.keys())) ?? 'This server has no configured provider.');
+    if (!provider) throw conflict(serverProblem(body.serverId, server, knownProviders(ctx.providers, ctx.providerProblems)) ?? 'This server has no configured provider.');
     // The host may fire its hook twice for one snapshot: record it once.
     const existing = await findPanelRecord(db, body.serverId, body.providerSnapshotId);
     if (existing) {
@@ -200,7 +200,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
       serverId: body.serverId, origin: 'panel', status: 'creating', provider: server.provider, providerType: provider.type,
       providerSnapshotId: needsResolve ? null : body.providerSnapshotId, pendingRef: needsResolve ? body.providerSnapshotId : null,
       name: `panel-${body.providerSnapshotId}`, serverName: serverDisplayName(server, body.serverId),
-      instanceId: server.instanceId, note: body.note ?? null, requestedBy: actor, now,
+      instanceId: server.instanceId, region: server.region, note: body.note ?? null, requestedBy: actor, now,
     });
     await recordEvent(db, { snapshotId: id, serverId: body.serverId, actor, action: 'recorded_from_panel', detail: `Host backup tab: ${body.providerSnapshotId}`, at: now });
     ctx.engine.wake();

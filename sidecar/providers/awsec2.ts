@@ -11,10 +11,15 @@
  * makes a retried CreateImage safe: the second call fails `InvalidAMIName.Duplicate` and we
  * adopt the first image), and the AMI and its EBS snapshots carry the tags below.
  *
+ * Regions: WPCloudDeploy keeps every EC2 server under the one slug `awsec2` with its own
+ * region, so each call goes to the server's region (ServerRef.region), falling back to the
+ * entry's `region`; one SDK client per region, made on first use and kept.
+ *
  * Credentials go only into the SDK's static credential provider. Nothing here logs the
  * config, and errors are rebuilt as our own sentences (awsec2-errors.ts): the SDK error object (which holds the
  * raw response) is never attached as a cause.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import {
   EC2Client,
@@ -43,7 +48,8 @@ export const awsec2ConfigSchema = z.object({
   accessKeyId: z.string().min(1, 'accessKeyId is required'),
   secretAccessKey: z.string().min(1, 'secretAccessKey is required'),
   sessionToken: z.string().min(1).optional(),
-  region: z.string().regex(/^[a-z0-9-]+$/, 'region must look like us-east-1'),
+  /** For servers whose panel record has no region (WPCD's servers each carry their own). */
+  region: z.string().regex(/^[a-z0-9-]+$/, 'region must look like us-east-1').optional(),
   /** Replaces `https://ec2.{region}.amazonaws.com` (private clouds, tests). */
   apiUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Attempts per API call, first try included, before the engine's own backoff takes over. */
@@ -104,8 +110,12 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   const now = ctx.now ?? Date.now;
   const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
 
-  const client = new EC2Client({
-    region: config.region,
+  const clients = new Map<string, EC2Client>();
+  const regionOfCall = new AsyncLocalStorage<string>();
+  /** The region the current call works in (set by `inRegion` around every public method). */
+  const currentRegion = (): string => regionOfCall.getStore() ?? config.region ?? '';
+  const newClient = (region: string) => new EC2Client({
+    region,
     ...(config.apiUrl ? { endpoint: config.apiUrl.replace(/\/+$/, '') } : {}),
     credentials: {
       accessKeyId: config.accessKeyId,
@@ -119,6 +129,23 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       throwOnRequestTimeout: true,
     },
   });
+  // The functions below send through `client`; it picks the client of the current call's region.
+  const client = {
+    send: ((command: Parameters<EC2Client['send']>[0]) => {
+      const region = currentRegion();
+      let c = clients.get(region);
+      if (!c) clients.set(region, (c = newClient(region)));
+      return c.send(command);
+    }) as EC2Client['send'],
+  };
+  function inRegion<T>(server: ServerRef, fn: () => Promise<T>): Promise<T> {
+    // Only a value shaped like an AWS region (us-east-1, us-gov-west-1) counts; anything else falls back.
+    const region = server.region && /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(server.region) ? server.region : config.region;
+    if (!region) {
+      return Promise.reject(new ProviderError('invalid', `Server #${server.serverId} has no AWS region in the panel and provider "${slug}" has no "region" in the providers file: set one of them.`));
+    }
+    return regionOfCall.run(region, fn);
+  }
 
 
   /** The AWS error code (and raw message) behind each ProviderError we made, for callers that branch on it. */
@@ -137,7 +164,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         return await fn();
       } catch (err) {
         const wait = backoffMs(attempt + 1, config.backoffBaseMs, config.backoffCapMs, random);
-        const pe = toProviderError(err, action, wait, { slug, region: config.region, secrets });
+        const pe = toProviderError(err, action, wait, { slug, region: currentRegion(), secrets });
         if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
         log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
         if (!pe.retryable || attempt + 1 >= config.maxAttempts) throw pe;
@@ -369,9 +396,9 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     type: 'awsec2',
     displayName: 'AWS EC2',
     capabilities: CAPABILITIES,
-    create,
-    status,
-    findByMarker,
-    delete: deleteImage,
+    create: (server, marker) => inRegion(server, () => create(server, marker)),
+    status: (server, ref) => inRegion(server, () => status(server, ref)),
+    findByMarker: (server, marker) => inRegion(server, () => findByMarker(server, marker)),
+    delete: (server, imageId) => inRegion(server, () => deleteImage(server, imageId)),
   };
 }

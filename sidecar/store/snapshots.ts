@@ -33,6 +33,8 @@ export interface NewSnapshot {
   note?: string | null;
   providerSnapshotId?: string | null;
   pendingRef?: string | null;
+  /** The server's region (WPCD's `wpcd_server_region`). */
+  region?: string | null;
 }
 
 /** The one builder of a new snapshot row: due for the engine at once, nothing protected yet. */
@@ -42,6 +44,7 @@ export function newSnapshotRow(s: NewSnapshot): Insertable<SnapshotsTable> {
     origin: s.origin, status: s.status, provider: s.provider, provider_type: s.providerType,
     provider_snapshot_id: s.providerSnapshotId ?? null, pending_ref: s.pendingRef ?? null,
     name: (s.name ?? '').slice(0, 190), server_name: s.serverName.slice(0, 190), instance_id: s.instanceId,
+    region: s.region ? s.region.slice(0, 64) : null,
     no_reboot: s.noReboot === undefined || s.noReboot === null ? null : s.noReboot ? 1 : 0,
     keep_forever: 0, note: s.note ?? null, attempts: 0, next_attempt_at: s.now,
     requested_by: s.requestedBy, created_at: s.now, updated_at: s.now,
