@@ -6,6 +6,7 @@ import { eventsForSnapshot } from '../../store/events.js';
 import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
 import { getSnapshot, latestOfServer, listPage, type SnapshotRow } from '../../store/snapshots.js';
 import type { AppContext } from '../context.js';
+import { attentionServerIds } from './health-data.js';
 import { scheduleToApi } from '../schedules-wire.js';
 import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
 
@@ -56,12 +57,13 @@ async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotVi
   });
 }
 
-export interface SnapshotFilters { serverId?: string; status?: string; origin?: string; scheduleId?: string; search?: string; cursor?: string }
+export interface SnapshotFilters { needsAttention?: string; serverId?: string; status?: string; origin?: string; scheduleId?: string; search?: string; cursor?: string }
 
 export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, limit: number) {
   const query: Record<string, string> = { limit: String(limit) };
   for (const [k, v] of Object.entries(filters)) if (typeof v === 'string' && v !== '') query[k] = v;
-  const { filter, limit: pageSize } = parseListQuery(query);
+  const { filter, limit: pageSize, needsAttention } = parseListQuery(query);
+  if (needsAttention) filter.serverIds = await attentionServerIds(app);
   const { rows, more } = await listPage(app.db, filter, pageSize);
   const last = rows[rows.length - 1];
   return { items: await toViews(app, rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null };
