@@ -136,6 +136,8 @@ export function fieldErrors(t: Translator, fields: Record<string, string>): Reco
 /** Validate as a save would: the normalized schedule, or the form's errors. */
 export function validate(t: Translator, v: FormValues, forPreview: boolean): { schedule: NormalizedSchedule } | { errors: Record<string, string>; message: string } {
   const local = localErrors(t, v);
+  // The API's schema refuses an empty name; the form saves through the schedule service, so it says so here.
+  if (!forPreview && v.name === '') Object.assign(local, fieldErrors(t, { name: 'Too small: expected string to have >=1 characters' }));
   if (Object.keys(local).length) return { errors: local, message: '' };
   try {
     return { schedule: normalizeSchedule(toBody(v, forPreview, t)) };
