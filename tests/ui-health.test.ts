@@ -193,3 +193,40 @@ describe('dashboard widget', () => {
     }
   });
 });
+
+describe('schedule form: health limits', () => {
+  const values = { name: 'Limits', timezone: 'UTC', frequency: 'interval', intervalMinutes: '60', retention: { keepLast: '2' }, enabled: '1' };
+
+  test('when the limits are left empty, then the boxes show the defaults for the frequency as placeholders', async () => {
+    const res = await render('schedule-form', { args: { view: 'new' } });
+    expect(res.text).toMatch(/id="ss-schedule-warnAfterMinutes" name="ss_schedule\[warnAfterMinutes\]" value="" placeholder="2880"/);
+    expect(res.text).toMatch(/id="ss-schedule-criticalAfterMinutes" name="ss_schedule\[criticalAfterMinutes\]" value="" placeholder="5760"/);
+    const de = await render('schedule-form', { args: { view: 'new' }, locale: 'de_DE' });
+    expect(de.text).toContain('Warnen nach');
+  });
+
+  test('when "warn after" and "critical after" are typed, then they are saved with the schedule and shown again on edit', async () => {
+    const save = await api(sc, 'post', '/ui/v1/forms/schedule', { ctx: baseCtx, schedule: 'new', values: { ...values, warnAfterMinutes: '90', criticalAfterMinutes: '300' } });
+    expect(save.body.errors ?? {}).toEqual({});
+    expect(save.body).toMatchObject({ saved: true });
+    const got = await api(sc, 'get', `/api/v1/schedules/${save.body.id}`);
+    expect(got.body.schedule).toMatchObject({ warnAfterMinutes: 90, criticalAfterMinutes: 300 });
+    const edit = await render('schedule-form', { args: { view: 'edit', schedule: String(save.body.id) } });
+    expect(edit.text).toMatch(/name="ss_schedule\[warnAfterMinutes\]" value="90"/);
+    // Emptied again: back to the defaults.
+    await api(sc, 'post', '/ui/v1/forms/schedule', { ctx: baseCtx, schedule: String(save.body.id), values });
+    expect((await api(sc, 'get', `/api/v1/schedules/${save.body.id}`)).body.schedule).toMatchObject({ warnAfterMinutes: null, criticalAfterMinutes: null });
+    await api(sc, 'delete', `/api/v1/schedules/${save.body.id}`);
+  });
+
+  test('when "critical after" is below "warn after" or not a number, then nothing is saved and the box says why', async () => {
+    const below = await api(sc, 'post', '/ui/v1/forms/schedule', { ctx: baseCtx, schedule: 'new', values: { ...values, warnAfterMinutes: '300', criticalAfterMinutes: '90' } });
+    expect(below.body.saved).toBe(false);
+    expect(below.body.errors.criticalAfterMinutes).toContain('must be at least');
+    const text = await api(sc, 'post', '/ui/v1/forms/schedule', { ctx: baseCtx, schedule: 'new', values: { ...values, warnAfterMinutes: 'soon' } });
+    expect(text.body.errors.warnAfterMinutes).toContain('whole number of minutes');
+    const res = await render('schedule-form', { args: { view: 'new' }, form: { values: below.body.values, errors: below.body.errors } });
+    expect(res.text).toContain('id="ss-error-criticalAfterMinutes"');
+    expect(res.text).toMatch(/name="ss_schedule\[criticalAfterMinutes\]" value="90"/);
+  });
+});

@@ -14,7 +14,7 @@ import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
  * What the rendered screens show, gathered from the stores in one place and typed, so the
  * templates never see a row.
  */
-export type ScheduleView = ReturnType<typeof scheduleToApi> & { rules: ReturnType<typeof rulesOf> };
+export type ScheduleView = ReturnType<typeof scheduleToApi> & { rules: ReturnType<typeof rulesOf>; warnAfterMinutes: number | null; criticalAfterMinutes: number | null };
 
 export interface SnapshotView {
   id: number; serverId: number; serverName: string; provider: string | null; providerName: string | null;
@@ -23,17 +23,19 @@ export interface SnapshotView {
   createdAt: Date; availableAt: Date | null; lastError: string | null; canDelete: boolean; serverProblem: string | null;
 }
 
+const limits = (s: ScheduleRow) => ({ warnAfterMinutes: s.warn_after_minutes ?? null, criticalAfterMinutes: s.critical_after_minutes ?? null });
+
 export async function schedulesWithCounts(app: AppContext): Promise<ScheduleView[]> {
   const rows = await listSchedules(app.db);
   const counts = await serverCounts(app.db, rows.map((s) => Number(s.id)));
   const now = await app.clock.now(app.db);
-  return rows.map((s) => ({ ...scheduleToApi(s, { serverCount: counts.get(Number(s.id)) ?? 0, now }), rules: rulesOf(s) }));
+  return rows.map((s) => ({ ...scheduleToApi(s, { serverCount: counts.get(Number(s.id)) ?? 0, now }), rules: rulesOf(s), ...limits(s) }));
 }
 
 export async function scheduleById(app: AppContext, id: number): Promise<ScheduleView> {
   const row: ScheduleRow = await getSchedule(app.db, id);
   const counts = await serverCounts(app.db, [id]);
-  return { ...scheduleToApi(row, { serverCount: counts.get(id) ?? 0, now: await app.clock.now(app.db) }), rules: rulesOf(row) };
+  return { ...scheduleToApi(row, { serverCount: counts.get(id) ?? 0, now: await app.clock.now(app.db) }), rules: rulesOf(row), ...limits(row) };
 }
 
 async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotView[]> {

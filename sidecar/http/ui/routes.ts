@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../../errors.js';
+import { thresholdsOf } from '../../health/freshness.js';
 import { createSchedule, replaceSchedule } from '../../schedule-service.js';
 import { nextRuns } from '../../slots.js';
 import { SNAPSHOT_ORIGINS, SNAPSHOT_STATUSES } from '../../snapshots.js';
@@ -57,7 +58,7 @@ export function uiRouter(app: AppContext): Router {
     const t = helpersFor(ctx, new Date()).t;
     const checked = form.validate(t, values, true);
     const preview = 'schedule' in checked
-      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), summary: retentionWords(t, checked.schedule.retention) }
+      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), summary: retentionWords(t, checked.schedule.retention), limits: thresholdsOf(checked.schedule, null, null) }
       : null;
     return ['schedule-form', { schedule, values, errors, preview, retentionFields: form.retentionFields(t), timezones: form.timezones() }];
   }));
@@ -133,11 +134,11 @@ export function uiRouter(app: AppContext): Router {
     const s = checked.schedule;
     const now = await app.clock.now(app.db);
     if (object === 'new') {
-      const newId = await createSchedule(app.db, s, { now, actor: actorOf(req) });
+      const newId = await createSchedule(app.db, s, { now, actor: actorOf(req), freshness: form.freshnessOf(values) });
       res.json({ saved: true, id: newId, code: 'schedule-created' });
       return;
     }
-    await replaceSchedule(app.db, object, s, { now, actor: actorOf(req) });
+    await replaceSchedule(app.db, object, s, { now, actor: actorOf(req), freshness: form.freshnessOf(values) });
     res.json({ saved: true, id: object, code: 'schedule-updated' });
   });
 

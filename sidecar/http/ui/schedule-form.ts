@@ -1,4 +1,5 @@
 import { ApiError } from '../../errors.js';
+import type { Freshness } from '../../schedule-service.js';
 import { normalizeSchedule, type NormalizedSchedule } from '../../schedules.js';
 import type { Translator } from './i18n.js';
 import type { ScheduleView } from './data.js';
@@ -13,6 +14,8 @@ export type RetentionKey = typeof RETENTION_KEYS[number];
 export interface FormValues {
   name: string; frequency: 'interval' | 'cron'; intervalMinutes: string; cron: string; timezone: string;
   retention: Record<RetentionKey, string>; enabled: boolean; noReboot: boolean;
+  /** Health limits in minutes; empty = the defaults (from the schedule's frequency). */
+  warnAfterMinutes: string; criticalAfterMinutes: string;
 }
 
 export function retentionFields(t: Translator): Record<RetentionKey, [string, string]> {
@@ -32,7 +35,7 @@ export function defaults(siteTimezone: string): FormValues {
   return {
     name: '', frequency: 'interval', intervalMinutes: '1440', cron: '', timezone: /^[+-]\d/.test(siteTimezone) || !siteTimezone ? 'UTC' : siteTimezone,
     retention: { keepLast: '', keepHourly: '', keepDaily: '7', keepWeekly: '4', keepMonthly: '', keepYearly: '', maxAgeDays: '', minKeep: '1' },
-    enabled: true, noReboot: true,
+    enabled: true, noReboot: true, warnAfterMinutes: '', criticalAfterMinutes: '',
   };
 }
 
@@ -46,6 +49,8 @@ export function fromSchedule(s: ScheduleView, siteTimezone: string): FormValues 
   for (const k of RETENTION_KEYS) v.retention[k] = s.retention[k] === null ? '' : String(s.retention[k]);
   v.enabled = s.enabled;
   v.noReboot = s.noReboot;
+  v.warnAfterMinutes = s.warnAfterMinutes === null ? '' : String(s.warnAfterMinutes);
+  v.criticalAfterMinutes = s.criticalAfterMinutes === null ? '' : String(s.criticalAfterMinutes);
   return v;
 }
 
@@ -66,6 +71,8 @@ export function fromRequest(raw: unknown, siteTimezone: string): FormValues {
   for (const k of RETENTION_KEYS) v.retention[k] = str(ret[k], 20);
   v.enabled = Boolean(r.enabled) && r.enabled !== '0';
   v.noReboot = Boolean(r.noReboot) && r.noReboot !== '0';
+  v.warnAfterMinutes = str(r.warnAfterMinutes, 20);
+  v.criticalAfterMinutes = str(r.criticalAfterMinutes, 20);
   return v;
 }
 
@@ -76,7 +83,20 @@ export function localErrors(t: Translator, v: FormValues): Record<string, string
   for (const k of RETENTION_KEYS) {
     if (v.retention[k] !== '' && !/^\d{1,6}$/.test(v.retention[k])) errors[`retention.${k}`] = t.__('Enter a whole number, or leave the box empty.');
   }
+  for (const k of ['warnAfterMinutes', 'criticalAfterMinutes'] as const) {
+    if (v[k] !== '' && !/^[1-9]\d{0,6}$/.test(v[k])) errors[k] = t.__('Enter a whole number of minutes above 0, or leave the box empty for the default.');
+  }
+  const f = freshnessOf(v);
+  if (!errors.warnAfterMinutes && !errors.criticalAfterMinutes && f.warnAfterMinutes !== null && f.criticalAfterMinutes !== null && f.criticalAfterMinutes < f.warnAfterMinutes) {
+    errors.criticalAfterMinutes = t.__('“Critical after” must be at least “Warn after”: critical comes after warning.');
+  }
   return errors;
+}
+
+/** The health limits as the schedule service takes them (null = default). */
+export function freshnessOf(v: FormValues): Freshness {
+  const n = (x: string) => (/^[1-9]\d{0,6}$/.test(x) ? Number(x) : null);
+  return { warnAfterMinutes: n(v.warnAfterMinutes), criticalAfterMinutes: n(v.criticalAfterMinutes) };
 }
 
 export function toBody(v: FormValues, forPreview: boolean, t: Translator) {
