@@ -230,3 +230,43 @@ describe('schedule form: health limits', () => {
     expect(res.text).toMatch(/name="ss_schedule\[criticalAfterMinutes\]" value="90"/);
   });
 });
+
+describe('Settings: alert channels', () => {
+  test('when no channel is configured, then Settings says how to set one up and the test button is disabled', async () => {
+    const res = await render('settings');
+    expect(res.text).toContain('id="ss-alert-channels-none"');
+    expect(res.text).toMatch(/id="ss-test-alerts" value="Send test message" disabled="disabled"/);
+  });
+
+  test('when email and a webhook are configured, then Settings lists both without a secret and offers the test button with its nonce', async () => {
+    const other = await sidecarFor(t, {
+      clock, startAlerts: false,
+      env: {
+        SS_SMTP_URL: 'smtp://alerts:smtp-pass-w0rd@127.0.0.1:2525', SS_ALERT_EMAIL_FROM: 'snapshots@example.com', SS_ALERT_EMAIL_TO: 'ops@example.com',
+        SS_ALERT_WEBHOOK_URL: 'https://hooks.example.com/T000/secret-path', SS_ALERT_WEBHOOK_SECRET: 'hook-secret-0123456789',
+      },
+    });
+    try {
+      const q = encodeURIComponent(JSON.stringify({ ...baseCtx, nonces: { ss_test_alerts: 'n-test' } }));
+      const res = await api(other, 'get', `/ui/v1/settings?ctx=${q}`);
+      const list = /<ul class="ss-alert-channels"[\s\S]*?<\/ul>/.exec(res.text)![0];
+      expect(list).toContain('Email from snapshots@example.com to ops@example.com through smtp://127.0.0.1:2525');
+      expect(list).toContain('Webhook to https://hooks.example.com, signed (X-SS-Signature)');
+      for (const secret of ['smtp-pass-w0rd', 'hook-secret-0123456789', 'secret-path']) expect(res.text).not.toContain(secret);
+      expect(res.text).toContain('<input type="hidden" name="action" value="ss_test_alerts" />');
+      expect(res.text).toContain('<input type="hidden" name="_wpnonce" value="n-test" />');
+      expect(res.text).not.toMatch(/id="ss-test-alerts"[^>]*disabled/);
+    } finally {
+      await other.stop(0);
+    }
+  });
+
+  test('when the test message went out or failed, then the notice says so with what each channel answered, in German too', async () => {
+    const sent = await render('settings', { notice: { code: 'alerts-test-sent', count: 0, detail: 'The mail server accepted the test message.' } });
+    expect(sent.text).toContain('The test message was sent to every alert channel. The mail server accepted the test message.');
+    const failed = await render('settings', { locale: 'de_DE', notice: { code: 'alerts-test-failed', count: 0, detail: `Webhook refused ${HOSTILE}` } });
+    expect(failed.text).toContain('notice-error');
+    expect(failed.text).toContain('Die Testnachricht hat nicht jeden Benachrichtigungskanal erreicht.');
+    noLiveMarkup(failed.text);
+  });
+});

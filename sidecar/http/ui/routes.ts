@@ -116,7 +116,10 @@ export function uiRouter(app: AppContext): Router {
   // The host's server list: only the critical notice (empty while nothing is critical).
   r.get('/notice', (req, res) => page(req, res, async () => ['notice', {}]));
 
-  r.get('/settings', (req, res) => page(req, res, async () => ['settings', {}]));
+  // Settings also lists the alert channels as the sidecar runs them (never a secret).
+  r.get('/settings', (req, res) => page(req, res, async () => ['settings', {
+    channels: (app.alerts?.channels ?? []).map((c) => c.describe() as Record<string, string | string[] | boolean>),
+  }]));
 
   // The schedule form, as typed: save (create or update) or refuse with sentences per field.
   r.post('/forms/schedule', async (req, res) => {
