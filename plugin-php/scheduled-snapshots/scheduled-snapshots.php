@@ -61,6 +61,8 @@ add_action(
 // Screens: drawn by the sidecar, one signed request each (includes/class-screens.php).
 add_action( 'admin_menu', array( Admin_Menu::class, 'register' ) );
 add_action( 'admin_enqueue_scripts', array( Screens::class, 'maybe_enqueue_for_server' ) );
+add_action( 'wp_dashboard_setup', array( Screens::class, 'add_dashboard_widget' ) );
+add_action( 'admin_notices', array( Screens::class, 'host_list_notice' ) );
 add_filter( 'set_screen_option_' . Screens::PER_PAGE_OPTION, array( Screens::class, 'save_per_page' ), 10, 3 );
 
 // The Snapshots box on the host's server screen, saved by the host's Update button.

@@ -40,16 +40,22 @@ export async function timelineItems(db: DB, serverId: number, now: Date, days: n
     else if (s.origin === 'panel') kind = 'backup-tab';
     else kind = 'kept';
     const status = s.status === 'superseded' ? ' (replaced at the provider, kept as history)' : s.status === 'delete_failed' ? ' (deleting it failed)' : '';
-    items.push({ snapshotId: id, at, kind, label: `Snapshot ${id}${schedule}: ${kindSentence(kind)}${why}${status}.` });
+    items.push({
+      snapshotId: id, at, kind, label: `Snapshot ${id}${schedule}: ${kindSentence(kind)}${why}${status}.`,
+      scheduleName: s.schedule_id !== null ? (scheduleNames.get(Number(s.schedule_id)) ?? null) : null,
+      reason: kind === 'failed' ? s.last_error : kind === 'pruned' ? (pruneReason.get(id) ?? null) : null,
+      until: kind === 'not-before' ? s.delete_not_before : null,
+      note: s.status === 'superseded' || s.status === 'delete_failed' ? s.status : null,
+    });
   }
   for (const [sid, reason] of pruneReason) {
     if (present.has(sid)) continue;
-    items.push({ snapshotId: sid, at: requestedAt.get(sid) ?? removedBy.get(sid)?.at ?? from, kind: 'pruned', label: `Snapshot ${sid}: pruned by retention: ${reason}.` });
+    items.push({ snapshotId: sid, at: requestedAt.get(sid) ?? removedBy.get(sid)?.at ?? from, kind: 'pruned', label: `Snapshot ${sid}: pruned by retention: ${reason}.`, reason });
   }
   for (const [sid, r] of removedBy) {
     if (present.has(sid) || pruneReason.has(sid) || r.action === 'deleted') continue;
     const how = r.action === 'record_deleted' ? 'record deleted by hand' : 'trashed by hand';
-    items.push({ snapshotId: sid, at: requestedAt.get(sid) ?? r.at, kind: 'removed', label: `Snapshot ${sid}: ${how}.` });
+    items.push({ snapshotId: sid, at: requestedAt.get(sid) ?? r.at, kind: 'removed', label: `Snapshot ${sid}: ${how}.`, note: r.action === 'record_deleted' ? 'record_deleted' : 'trashed' });
   }
   return items.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.snapshotId ?? 0) - (b.snapshotId ?? 0));
 }

@@ -21,6 +21,7 @@ final class Actions {
 		'ss_update_snapshot'        => 'update_snapshot',
 		'ss_take_snapshot'          => 'take_snapshot',
 		'ss_save_settings'          => 'save_settings',
+		'ss_test_alerts'            => 'test_alerts',
 	);
 
 	public static function register(): void {
@@ -189,6 +190,17 @@ final class Actions {
 		}
 		update_option( Config::OPTION_SIDECAR_URL, $url, false );
 		self::redirect( Notices::url( $back, 'settings-saved' ) );
+	}
+
+	/** Settings → "Send test message": every channel's outcome comes back as the notice. */
+	private static function test_alerts(): void {
+		$back   = Admin_Menu::page_url( Admin_Menu::SETTINGS );
+		$answer = self::client()->post( '/api/v1/alerts/test' );
+		if ( is_wp_error( $answer ) ) {
+			self::redirect( Notices::error_url( $back, $answer ) );
+		}
+		$lines = array_map( static function ( $r ) { return (string) ( $r['message'] ?? '' ); }, (array) ( $answer['results'] ?? array() ) );
+		self::redirect( Notices::url( $back, empty( $answer['ok'] ) ? 'alerts-test-failed' : 'alerts-test-sent', null, implode( ' ', $lines ) ) );
 	}
 
 	/** admin-ajax: the schedule form's live preview, answered by the sidecar in the user's language. */

@@ -27,7 +27,7 @@ final class Screens {
 		'snapshots'       => array( 'ss_trash_snapshot', 'ss_delete_snapshot_record', 'ss_bulk_snapshots' ),
 		'snapshot'        => array( 'ss_update_snapshot', 'ss_trash_snapshot', 'ss_delete_snapshot_record' ),
 		'server-box'      => array( 'ss_server_schedules' ),
-		'settings'        => array( 'ss_save_settings' ),
+		'settings'        => array( 'ss_save_settings', 'ss_test_alerts' ),
 	);
 
 	/** Columns WordPress lists in Screen Options (labels are the plugin's own, translated in PHP). */
@@ -124,6 +124,30 @@ final class Screens {
 			return;
 		}
 		echo $html; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- rendered and escaped by the sidecar's views
+	}
+
+	/** wp_dashboard_setup: the health widget (one signed render, like every screen). */
+	public static function add_dashboard_widget(): void {
+		if ( current_user_can( Config::required_capability() ) ) {
+			wp_add_dashboard_widget( 'ss_health', __( 'Snapshots', 'scheduled-snapshots' ), static function () { self::fragment( 'dashboard', true ); } );
+		}
+	}
+
+	/** admin_notices on the host's server list: the critical notice, silent when the sidecar is down. */
+	public static function host_list_notice(): void {
+		$wp = get_current_screen();
+		if ( $wp && 'edit-' . Config::host_post_type() === $wp->id && current_user_can( Config::required_capability() ) ) {
+			self::fragment( 'notice', false );
+		}
+	}
+
+	private static function fragment( string $screen, bool $errors ): void {
+		$html = Sidecar_Client::from_config()->render( $screen, self::context( $screen ) );
+		if ( ! is_wp_error( $html ) ) {
+			echo $html; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- rendered and escaped by the sidecar's views
+		} elseif ( $errors ) {
+			Notices::print_inline_error( $html );
+		}
 	}
 
 	private static function page( string $screen ): void {

@@ -38,43 +38,33 @@ final class Sidecar_Client {
 		return $filtered instanceof self ? $filtered : $client;
 	}
 
-	/** @return array|WP_Error Decoded JSON. */
+	/** Every verb: @return array|WP_Error Decoded JSON. */
 	public function get( string $path, array $query = array() ) {
 		return $this->request( 'GET', $path, $query, null );
 	}
 
-	/** @return array|WP_Error */
 	public function post( string $path, array $body = array() ) {
 		return $this->request( 'POST', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function put( string $path, array $body = array() ) {
 		return $this->request( 'PUT', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function patch( string $path, array $body = array() ) {
 		return $this->request( 'PATCH', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function delete( string $path ) {
 		return $this->request( 'DELETE', $path, array(), null );
 	}
 
-	/**
-	 * One screen, drawn by the sidecar: the HTML fragment, or a WP_Error saying what is wrong.
-	 *
-	 * @return string|\WP_Error
-	 */
+	/** One screen, drawn by the sidecar: the HTML fragment (string), or a WP_Error saying what is wrong. */
 	public function render( string $screen, array $context ) {
 		return $this->request( 'GET', '/ui/v1/' . rawurlencode( $screen ), array( 'ctx' => wp_json_encode( $context ) ), null, null, true );
 	}
 
-	/**
-	 * The secret is usable? null when it is, else the WP_Error saying what to fix.
-	 */
+	/** The secret is usable? null when it is, else the WP_Error saying what to fix. */
 	public function secret_problem(): ?WP_Error {
 		if ( null === $this->secret || '' === $this->secret ) {
 			return new WP_Error(
@@ -118,12 +108,7 @@ final class Sidecar_Client {
 		}
 
 		$method   = strtoupper( $method );
-		$query    = array_filter(
-			$query,
-			static function ( $value ) {
-				return null !== $value && '' !== $value;
-			}
-		);
+		$query    = array_filter( $query, static function ( $value ) { return null !== $value && '' !== $value; } );
 		$base     = wp_parse_url( $this->base_url );
 		$target   = ( isset( $base['path'] ) ? untrailingslashit( $base['path'] ) : '' ) . '/' . ltrim( $path, '/' );
 		$qs       = $query ? http_build_query( $query, '', '&', PHP_QUERY_RFC3986 ) : '';
@@ -156,12 +141,7 @@ final class Sidecar_Client {
 		return $this->interpret( $response, $html );
 	}
 
-	/**
-	 * Turn a wp_remote_request() result into decoded JSON or a WP_Error.
-	 *
-	 * @param array|WP_Error $response
-	 * @return array|WP_Error
-	 */
+	/** A wp_remote_request() result (array|WP_Error) → decoded JSON (array), HTML (string) or a WP_Error. */
 	private function interpret( $response, bool $html = false ) {
 		if ( is_wp_error( $response ) ) {
 			return $this->transport_error( $response );
@@ -180,10 +160,7 @@ final class Sidecar_Client {
 			if ( 204 === $status || '' === $raw ) {
 				return array();
 			}
-			if ( ! is_array( $json ) ) {
-				return $this->bad_response_error( $status );
-			}
-			return $json;
+			return is_array( $json ) ? $json : $this->bad_response_error( $status );
 		}
 
 		$api_message = $api && isset( $api['message'] ) && is_string( $api['message'] ) ? self::clip( $api['message'] ) : '';
@@ -198,10 +175,7 @@ final class Sidecar_Client {
 					$this->base_url,
 					'' !== $api_message ? $api_message : __( '(nothing)', 'scheduled-snapshots' )
 				),
-				array(
-					'status'  => 401,
-					'apiCode' => $api_code,
-				)
+				array( 'status' => 401, 'apiCode' => $api_code )
 			);
 		}
 		if ( $status >= 500 || null === $api || '' === $api_message ) {
@@ -216,15 +190,7 @@ final class Sidecar_Client {
 				}
 			}
 		}
-		return new WP_Error(
-			'ss_api_error',
-			$api_message,
-			array(
-				'status'  => $status,
-				'apiCode' => $api_code,
-				'fields'  => $fields,
-			)
-		);
+		return new WP_Error( 'ss_api_error', $api_message, array( 'status' => $status, 'apiCode' => $api_code, 'fields' => $fields ) );
 	}
 
 	private function transport_error( WP_Error $error ): WP_Error {

@@ -6,6 +6,7 @@ import { eventsForSnapshot } from '../../store/events.js';
 import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
 import { getSnapshot, latestOfServer, listPage, type SnapshotRow } from '../../store/snapshots.js';
 import type { AppContext } from '../context.js';
+import { attentionServerIds } from './health-data.js';
 import { scheduleToApi } from '../schedules-wire.js';
 import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
 
@@ -13,7 +14,7 @@ import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
  * What the rendered screens show, gathered from the stores in one place and typed, so the
  * templates never see a row.
  */
-export type ScheduleView = ReturnType<typeof scheduleToApi> & { rules: ReturnType<typeof rulesOf> };
+export type ScheduleView = ReturnType<typeof scheduleToApi> & { rules: ReturnType<typeof rulesOf>; warnAfterMinutes: number | null; criticalAfterMinutes: number | null };
 
 export interface SnapshotView {
   id: number; serverId: number; serverName: string; provider: string | null; providerName: string | null;
@@ -22,17 +23,19 @@ export interface SnapshotView {
   createdAt: Date; availableAt: Date | null; lastError: string | null; canDelete: boolean; serverProblem: string | null;
 }
 
+const limits = (s: ScheduleRow) => ({ warnAfterMinutes: s.warn_after_minutes ?? null, criticalAfterMinutes: s.critical_after_minutes ?? null });
+
 export async function schedulesWithCounts(app: AppContext): Promise<ScheduleView[]> {
   const rows = await listSchedules(app.db);
   const counts = await serverCounts(app.db, rows.map((s) => Number(s.id)));
   const now = await app.clock.now(app.db);
-  return rows.map((s) => ({ ...scheduleToApi(s, { serverCount: counts.get(Number(s.id)) ?? 0, now }), rules: rulesOf(s) }));
+  return rows.map((s) => ({ ...scheduleToApi(s, { serverCount: counts.get(Number(s.id)) ?? 0, now }), rules: rulesOf(s), ...limits(s) }));
 }
 
 export async function scheduleById(app: AppContext, id: number): Promise<ScheduleView> {
   const row: ScheduleRow = await getSchedule(app.db, id);
   const counts = await serverCounts(app.db, [id]);
-  return { ...scheduleToApi(row, { serverCount: counts.get(id) ?? 0, now: await app.clock.now(app.db) }), rules: rulesOf(row) };
+  return { ...scheduleToApi(row, { serverCount: counts.get(id) ?? 0, now: await app.clock.now(app.db) }), rules: rulesOf(row), ...limits(row) };
 }
 
 async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotView[]> {
@@ -56,12 +59,13 @@ async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotVi
   });
 }
 
-export interface SnapshotFilters { serverId?: string; status?: string; origin?: string; scheduleId?: string; search?: string; cursor?: string }
+export interface SnapshotFilters { needsAttention?: string; serverId?: string; status?: string; origin?: string; scheduleId?: string; search?: string; cursor?: string }
 
 export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, limit: number) {
   const query: Record<string, string> = { limit: String(limit) };
   for (const [k, v] of Object.entries(filters)) if (typeof v === 'string' && v !== '') query[k] = v;
-  const { filter, limit: pageSize } = parseListQuery(query);
+  const { filter, limit: pageSize, needsAttention } = parseListQuery(query);
+  if (needsAttention) filter.serverIds = await attentionServerIds(app);
   const { rows, more } = await listPage(app.db, filter, pageSize);
   const last = rows[rows.length - 1];
   return { items: await toViews(app, rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null };

@@ -6,6 +6,7 @@ import type { RenderContext } from './context.js';
 import { withArgs } from './context.js';
 import { formatPhpDate, humanTimeDiff } from './dates.js';
 import { translatorFor, type Translator } from './i18n.js';
+import * as healthWords from './health-words.js';
 import * as words from './words.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,7 +19,7 @@ export function helpersFor(ctx: RenderContext, now: Date) {
   const t: Translator = translatorFor(ctx.locale);
   const asDate = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : d instanceof Date ? d : new Date(d));
   return {
-    ctx, t, words,
+    ctx, t, words, healthWords,
     __: t.__, _n: t._n, _x: t._x, sprintf: t.sprintf,
     /** date_i18n( date_format . ' ' . time_format ) */
     dateTime(d: Date | string | null | undefined): string {

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../../errors.js';
+import { thresholdsOf } from '../../health/freshness.js';
 import { createSchedule, replaceSchedule } from '../../schedule-service.js';
 import { nextRuns } from '../../slots.js';
 import { SNAPSHOT_ORIGINS, SNAPSHOT_STATUSES } from '../../snapshots.js';
@@ -7,6 +8,7 @@ import type { AppContext } from '../context.js';
 import { actorOf } from '../signature.js';
 import { parseRenderContext, type RenderContext } from './context.js';
 import * as data from './data.js';
+import * as hd from './health-data.js';
 import { helpersFor, renderView, type Helpers } from './render.js';
 import * as form from './schedule-form.js';
 import { retention as retentionWords, frequency as frequencyWords } from './words.js';
@@ -32,10 +34,13 @@ export function uiRouter(app: AppContext): Router {
       if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 400)) throw e;
       [view, vars] = ['missing', { code: e.code }];
     }
+    // Our own screens say so while anything is critical; the server box is the host's screen.
+    if (view !== 'server-box') vars.critical = await hd.criticalServers(app);
     res.type('html').send(await renderView(view, h, vars));
   }
 
   const id = (v: string | undefined) => (v && /^[1-9]\d{0,14}$/.test(v) ? Number(v) : null);
+  const days = (v: string | undefined) => (v === '90' ? 90 : 30);
   const notFound = () => new ApiError(404, 'not_found', 'not found');
 
   r.get('/schedules', (req, res) => page(req, res, async () => ['schedules', { schedules: await data.schedulesWithCounts(app) }]));
@@ -53,7 +58,7 @@ export function uiRouter(app: AppContext): Router {
     const t = helpersFor(ctx, new Date()).t;
     const checked = form.validate(t, values, true);
     const preview = 'schedule' in checked
-      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), summary: retentionWords(t, checked.schedule.retention) }
+      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), summary: retentionWords(t, checked.schedule.retention), limits: thresholdsOf(checked.schedule, null, null) }
       : null;
     return ['schedule-form', { schedule, values, errors, preview, retentionFields: form.retentionFields(t), timezones: form.timezones() }];
   }));
@@ -64,9 +69,10 @@ export function uiRouter(app: AppContext): Router {
     return ['schedule-delete', { schedule: await data.scheduleById(app, scheduleId) }];
   }));
 
-  r.get('/snapshots', (req, res) => page(req, res, async (ctx) => {
+  r.get('/snapshots', (req, res) => page(req, res, async (ctx, h) => {
     const a = ctx.args;
     const filters: data.SnapshotFilters = {
+      needsAttention: a.needsAttention === '1' ? '1' : undefined,
       serverId: id(a.serverId) ? a.serverId : undefined,
       scheduleId: id(a.scheduleId) ? a.scheduleId : undefined,
       status: (SNAPSHOT_STATUSES as string[]).includes(a.status ?? '') ? a.status : undefined,
@@ -84,7 +90,9 @@ export function uiRouter(app: AppContext): Router {
       listing = await data.snapshotsPage(app, filters, ctx.perPage);
     }
     const prev = (a.ss_prev ?? '').split(',').filter((c) => c === '-' || /^[A-Za-z0-9_-]{1,40}$/.test(c)).slice(-40);
-    return ['snapshots', { ...listing, filters, prev, choices: await data.filterChoices(app) }];
+    const attention = (await hd.attentionServerIds(app)).length;
+    const timeline = filters.serverId ? await hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null;
+    return ['snapshots', { ...listing, filters, prev, choices: await data.filterChoices(app), attention, timeline }];
   }));
 
   r.get('/snapshot', (req, res) => page(req, res, async (ctx) => {
@@ -93,12 +101,25 @@ export function uiRouter(app: AppContext): Router {
     return ['snapshot', await data.snapshotDetail(app, snapshotId)];
   }));
 
-  r.get('/server-box', (req, res) => page(req, res, async (ctx) => {
+  r.get('/server-box', (req, res) => page(req, res, async (ctx, h) => {
     if (!ctx.serverId) throw notFound();
-    return ['server-box', { box: await data.serverBox(app, ctx.serverId), serverId: ctx.serverId }];
+    return ['server-box', {
+      box: await data.serverBox(app, ctx.serverId), serverId: ctx.serverId,
+      health: await hd.serverHealthLine(app, ctx.serverId),
+      timeline: await hd.serverTimeline(app, h.t, ctx.serverId, days(ctx.args.ss_days)),
+    }];
   }));
 
-  r.get('/settings', (req, res) => page(req, res, async () => ['settings', {}]));
+  // The wp-admin dashboard widget: servers by state and the worst ones, linked to their snapshots.
+  r.get('/dashboard', (req, res) => page(req, res, async () => ['dashboard', { board: await hd.dashboard(app) }]));
+
+  // The host's server list: only the critical notice (empty while nothing is critical).
+  r.get('/notice', (req, res) => page(req, res, async () => ['notice', {}]));
+
+  // Settings also lists the alert channels as the sidecar runs them (never a secret).
+  r.get('/settings', (req, res) => page(req, res, async () => ['settings', {
+    channels: (app.alerts?.channels ?? []).map((c) => c.describe() as Record<string, string | string[] | boolean>),
+  }]));
 
   // The schedule form, as typed: save (create or update) or refuse with sentences per field.
   r.post('/forms/schedule', async (req, res) => {
@@ -116,11 +137,11 @@ export function uiRouter(app: AppContext): Router {
     const s = checked.schedule;
     const now = await app.clock.now(app.db);
     if (object === 'new') {
-      const newId = await createSchedule(app.db, s, { now, actor: actorOf(req) });
+      const newId = await createSchedule(app.db, s, { now, actor: actorOf(req), freshness: form.freshnessOf(values) });
       res.json({ saved: true, id: newId, code: 'schedule-created' });
       return;
     }
-    await replaceSchedule(app.db, object, s, { now, actor: actorOf(req) });
+    await replaceSchedule(app.db, object, s, { now, actor: actorOf(req), freshness: form.freshnessOf(values) });
     res.json({ saved: true, id: object, code: 'schedule-updated' });
   });
 

@@ -1,4 +1,5 @@
 import { ApiError } from '../../errors.js';
+import type { Freshness } from '../../schedule-service.js';
 import type { NormalizedSchedule } from '../../schedules.js';
 import { parseScheduleBody } from '../schedules-wire.js';
 import type { Translator } from './i18n.js';
@@ -14,6 +15,8 @@ export type RetentionKey = typeof RETENTION_KEYS[number];
 export interface FormValues {
   name: string; frequency: 'interval' | 'cron'; intervalMinutes: string; cron: string; timezone: string;
   retention: Record<RetentionKey, string>; enabled: boolean; noReboot: boolean;
+  /** Health limits in minutes; empty = the defaults (from the schedule's frequency). */
+  warnAfterMinutes: string; criticalAfterMinutes: string;
 }
 
 export function retentionFields(t: Translator): Record<RetentionKey, [string, string]> {
@@ -33,7 +36,7 @@ export function defaults(siteTimezone: string): FormValues {
   return {
     name: '', frequency: 'interval', intervalMinutes: '1440', cron: '', timezone: /^[+-]\d/.test(siteTimezone) || !siteTimezone ? 'UTC' : siteTimezone,
     retention: { keepLast: '', keepHourly: '', keepDaily: '7', keepWeekly: '4', keepMonthly: '', keepYearly: '', maxAgeDays: '', minKeep: '1' },
-    enabled: true, noReboot: true,
+    enabled: true, noReboot: true, warnAfterMinutes: '', criticalAfterMinutes: '',
   };
 }
 
@@ -47,6 +50,8 @@ export function fromSchedule(s: ScheduleView, siteTimezone: string): FormValues 
   for (const k of RETENTION_KEYS) v.retention[k] = s.retention[k] === null ? '' : String(s.retention[k]);
   v.enabled = s.enabled;
   v.noReboot = s.noReboot;
+  v.warnAfterMinutes = s.warnAfterMinutes === null ? '' : String(s.warnAfterMinutes);
+  v.criticalAfterMinutes = s.criticalAfterMinutes === null ? '' : String(s.criticalAfterMinutes);
   return v;
 }
 
@@ -67,6 +72,8 @@ export function fromRequest(raw: unknown, siteTimezone: string): FormValues {
   for (const k of RETENTION_KEYS) v.retention[k] = str(ret[k], 20);
   v.enabled = Boolean(r.enabled) && r.enabled !== '0';
   v.noReboot = Boolean(r.noReboot) && r.noReboot !== '0';
+  v.warnAfterMinutes = str(r.warnAfterMinutes, 20);
+  v.criticalAfterMinutes = str(r.criticalAfterMinutes, 20);
   return v;
 }
 
@@ -77,7 +84,20 @@ export function localErrors(t: Translator, v: FormValues): Record<string, string
   for (const k of RETENTION_KEYS) {
     if (v.retention[k] !== '' && !/^\d{1,6}$/.test(v.retention[k])) errors[`retention.${k}`] = t.__('Enter a whole number, or leave the box empty.');
   }
+  for (const k of ['warnAfterMinutes', 'criticalAfterMinutes'] as const) {
+    if (v[k] !== '' && !/^[1-9]\d{0,6}$/.test(v[k])) errors[k] = t.__('Enter a whole number of minutes above 0, or leave the box empty for the default.');
+  }
+  const f = freshnessOf(v);
+  if (!errors.warnAfterMinutes && !errors.criticalAfterMinutes && f.warnAfterMinutes !== null && f.criticalAfterMinutes !== null && f.criticalAfterMinutes < f.warnAfterMinutes) {
+    errors.criticalAfterMinutes = t.__('“Critical after” must be at least “Warn after”: critical comes after warning.');
+  }
   return errors;
+}
+
+/** The health limits as the schedule service takes them (null = default). */
+export function freshnessOf(v: FormValues): Freshness {
+  const n = (x: string) => (/^[1-9]\d{0,6}$/.test(x) ? Number(x) : null);
+  return { warnAfterMinutes: n(v.warnAfterMinutes), criticalAfterMinutes: n(v.criticalAfterMinutes) };
 }
 
 export function toBody(v: FormValues, forPreview: boolean, t: Translator) {
@@ -137,6 +157,8 @@ export function fieldErrors(t: Translator, fields: Record<string, string>): Reco
 /** Validate as a save would: the normalized schedule, or the form's errors. */
 export function validate(t: Translator, v: FormValues, forPreview: boolean): { schedule: NormalizedSchedule } | { errors: Record<string, string>; message: string } {
   const local = localErrors(t, v);
+  // The API's schema refuses an empty name; the form saves through the schedule service, so it says so here.
+  if (!forPreview && v.name === '') Object.assign(local, fieldErrors(t, { name: 'Too small: expected string to have >=1 characters' }));
   if (Object.keys(local).length) return { errors: local, message: '' };
   try {
     return { schedule: parseScheduleBody(toBody(v, forPreview, t)) };

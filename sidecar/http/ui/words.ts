@@ -167,6 +167,8 @@ export function notice(t: Translator, n: NoticeInput): { type: string; text: str
     'settings-saved': ['success', t.__('Settings saved.')],
     'settings-invalid-url': ['error', t.__('Settings not saved: the snapshot service address must be an http:// or https:// URL such as http://127.0.0.1:8787.')],
     'panel-not-recorded': ['error', t.__('The host took a snapshot, but it could not be added to the Snapshots list.'), 'append'],
+    'alerts-test-sent': ['success', t.__('The test message was sent to every alert channel.'), 'append'],
+    'alerts-test-failed': ['error', t.__('The test message did not reach every alert channel.'), 'append'],
     'bulk-none': ['warning', t.__('Tick at least one snapshot, then choose a bulk action.')],
     error: ['error', t.__('That did not work.'), true],
   };

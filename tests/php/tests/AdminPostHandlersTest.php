@@ -21,6 +21,7 @@ final class AdminPostHandlersTest extends Test_Case {
 			'take snapshot now'      => array( 'ss_take_snapshot', 'server', 'SERVER', 'post' ),
 			'save settings'          => array( 'ss_save_settings', null, 'settings', 'post' ),
 			'bulk actions'           => array( 'ss_bulk_snapshots', null, 'bulk', 'post' ),
+			'send test message'      => array( 'ss_test_alerts', null, 'test', 'post' ),
 		);
 	}
 
