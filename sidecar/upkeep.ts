@@ -1,10 +1,3 @@
-import schedule from 'node-schedule';
-import type { Clock, DB } from './db.js';
-import type { Engine } from './engine/engine.js';
-import type { Logger } from './log.js';
-import { pruneEventsBefore } from './store/events.js';
-import { purgeExpiredNonces } from './store/nonces.js';
-
 /**
  * The sidecar's in-process chores, in one place, timed by node-schedule: forgetting seen
  * request nonces once they can no longer be replayed, the aged-retention sweep (maxAgeDays
@@ -12,6 +5,13 @@ import { purgeExpiredNonces } from './store/nonces.js';
  * Each chore compares times by the database clock, like the slot engine; node-schedule only
  * says when to look. Every chore is idempotent, so several sidecars running them is harmless.
  */
+import schedule from 'node-schedule';
+import type { Clock, DB } from './db.js';
+import type { Engine } from './engine/engine.js';
+import type { Logger } from './log.js';
+import { pruneEventsBefore } from './store/events.js';
+import { purgeExpiredNonces } from './store/nonces.js';
+
 export interface UpkeepDeps {
   db: DB;
   clock: Clock;

@@ -1,13 +1,13 @@
-import { createHmac } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
-import type { AlertConfig, EmailChannelConfig, WebhookChannelConfig } from './config.js';
-import { webhookBody, type AlertMessage } from './message.js';
-
 /**
  * The ways a message leaves the sidecar. Each send has a hard timeout, so a mail server or
  * webhook that hangs costs one alert worker slot for that long and never the engine. Errors
  * come back as sentences with every secret (SMTP password, webhook URL and secret) removed.
  */
+import { createHmac } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { AlertConfig, EmailChannelConfig, WebhookChannelConfig } from './config.js';
+import { webhookBody, type AlertMessage } from './message.js';
+
 export type ChannelName = 'email' | 'webhook';
 
 export interface Channel {

@@ -1,10 +1,10 @@
-import { ConfigError } from '../config.js';
-
 /**
  * Alert configuration (docs/alerts.md), read with the rest of the configuration at start.
  * A bad value stops start-up with one line naming the variable — and never echoing a URL or
  * secret, since SMTP URLs carry a password and chat webhooks carry their token in the path.
  */
+import { ConfigError } from '../config.js';
+
 export interface EmailChannelConfig { smtpUrl: string; from: string; to: string[] }
 export interface WebhookChannelConfig { url: string; secret: string | null }
 

@@ -1,10 +1,10 @@
-import type { HealthState } from '../schema.js';
-
 /**
  * One alert message, fixed when it is queued: every channel renders it, and a re-send after a
  * crash sends exactly the same facts (and the same incident id, for receivers to deduplicate:
  * the pair incidentId + state identifies a message).
  */
+import type { HealthState } from '../schema.js';
+
 export interface AlertMessage {
   event: 'server.health' | 'health.digest' | 'alerts.test';
   incidentId: string;

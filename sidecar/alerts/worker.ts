@@ -1,3 +1,13 @@
+/**
+ * The alert worker: its own timer loop beside the engine's, so neither a slow health pass nor
+ * a mail server that hangs can delay a snapshot. Each round it
+ *   1. evaluates health (one sidecar at a time, under a run lease) and opens, changes or
+ *      resolves incidents — each change queues one message per channel in the same transaction;
+ *   2. queues the daily digest while incidents are open (once a day: deduplicated by key);
+ *   3. claims due messages (SKIP LOCKED + lease) and sends them, with a timeout each, retrying
+ *      with backoff. A sidecar killed mid-send leaves the lease to expire; another sidecar then
+ *      sends the same message again (at-least-once; the incident id lets receivers deduplicate).
+ */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { backoffMs } from '../backoff.js';
@@ -14,16 +24,6 @@ import type { Channel } from './channels.js';
 import type { AlertConfig } from './config.js';
 import { digestMessage, incidentMessage, testMessage, type AlertMessage, type IncidentFacts } from './message.js';
 
-/**
- * The alert worker: its own timer loop beside the engine's, so neither a slow health pass nor
- * a mail server that hangs can delay a snapshot. Each round it
- *   1. evaluates health (one sidecar at a time, under a run lease) and opens, changes or
- *      resolves incidents — each change queues one message per channel in the same transaction;
- *   2. queues the daily digest while incidents are open (once a day: deduplicated by key);
- *   3. claims due messages (SKIP LOCKED + lease) and sends them, with a timeout each, retrying
- *      with backoff. A sidecar killed mid-send leaves the lease to expire; another sidecar then
- *      sends the same message again (at-least-once; the incident id lets receivers deduplicate).
- */
 export interface AlertWorkerDeps {
   db: DB;
   clock: Clock;

@@ -1,3 +1,9 @@
+/**
+ * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
+ * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
+ * It holds no state that matters between ticks: everything is in the database, so any number
+ * of sidecars can run it side by side and a crash loses nothing (docs/architecture.md, "The engine's promises").
+ */
 import { EventEmitter } from 'node:events';
 import type { Clock, DB } from '../db.js';
 import { knownProviders, type Host } from '../host.js';
@@ -10,12 +16,6 @@ import { applyRetention } from './apply-retention.js';
 import { dispatchDue } from './dispatch.js';
 import { processRow, type WorkLimits } from './work.js';
 
-/**
- * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
- * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
- * It holds no state that matters between ticks: everything is in the database, so any number
- * of sidecars can run it side by side and a crash loses nothing (docs/architecture.md, "The engine's promises").
- */
 export interface EngineDeps {
   db: DB;
   clock: Clock;

@@ -1,3 +1,8 @@
+/**
+ * One claimed snapshot row on its way through a step (steps/create, poll, delete): the row as
+ * claimed, our lease token, a provider that exists, and the outcomes every step shares.
+ * Every outcome is written only while we still hold the lease (`lease_owner = token`).
+ */
 import { backoffMs } from '../backoff.js';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
@@ -8,11 +13,6 @@ import { recordEvent } from '../store/events.js';
 import { finishLeased, type LeasedValues, type SnapshotRow } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
 
-/**
- * One claimed snapshot row on its way through a step (steps/create, poll, delete): the row as
- * claimed, our lease token, a provider that exists, and the outcomes every step shares.
- * Every outcome is written only while we still hold the lease (`lease_owner = token`).
- */
 export interface WorkLimits {
   createAttempts: number;
   deleteAttempts: number;

@@ -1,3 +1,11 @@
+/**
+ * What the engine does with one claimed snapshot row, by status:
+ *   requested → steps/create.ts: ask the provider to create it (or adopt what a crashed attempt made)
+ *   creating  → steps/poll.ts: follow it to available / failed
+ *   deleting  → steps/delete.ts: delete it at the provider, then drop our record
+ * Every outcome is written only while we still hold the lease (`lease_owner = token`), and
+ * every status change is one the lifecycle (lifecycle.ts) allows the engine.
+ */
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
 import type { Provider, SnapshotMarker } from '../providers/types.js';
@@ -10,14 +18,6 @@ import { pollStep } from './steps/poll.js';
 
 export type { WorkLimits } from './job.js';
 
-/**
- * What the engine does with one claimed snapshot row, by status:
- *   requested → steps/create.ts: ask the provider to create it (or adopt what a crashed attempt made)
- *   creating  → steps/poll.ts: follow it to available / failed
- *   deleting  → steps/delete.ts: delete it at the provider, then drop our record
- * Every outcome is written only while we still hold the lease (`lease_owner = token`), and
- * every status change is one the lifecycle (lifecycle.ts) allows the engine.
- */
 export interface WorkDeps {
   db: DB;
   clock: Clock;

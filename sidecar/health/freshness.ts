@@ -1,8 +1,3 @@
-import { z } from 'zod';
-import { invalid } from '../errors.js';
-import { nextSlotAfter, type Timing } from '../slots.js';
-import { parseOr400 } from '../validation.js';
-
 /**
  * How fresh a schedule's snapshots must be (docs/alerts.md).
  *
@@ -14,6 +9,11 @@ import { parseOr400 } from '../validation.js';
  * The longest cron gap is computed from a fixed starting instant, not from "now", so every
  * sidecar (and every call) gives the same answer for the same expression.
  */
+import { z } from 'zod';
+import { invalid } from '../errors.js';
+import { nextSlotAfter, type Timing } from '../slots.js';
+import { parseOr400 } from '../validation.js';
+
 export const DEFAULT_WARN_FACTOR = 2;
 export const DEFAULT_CRITICAL_FACTOR = 4;
 

@@ -1,3 +1,8 @@
+/**
+ * Health gauges an existing Prometheus can alert on (docs/alerts.md). All of them come from the
+ * database, so every sidecar reports the same values; the health pass is shared by the gauges of
+ * one scrape (cached for a few seconds) instead of being run once per gauge.
+ */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AppContext } from '../http/context.js';
 import { deliveryCounts } from '../store/alerts.js';
@@ -5,11 +10,6 @@ import { computeAllHealth } from './health.js';
 import { HEALTH_STATES, type ServerHealth } from './state.js';
 import { failedByProvider } from '../store/snapshots.js';
 
-/**
- * Health gauges an existing Prometheus can alert on (docs/alerts.md). All of them come from the
- * database, so every sidecar reports the same values; the health pass is shared by the gauges of
- * one scrape (cached for a few seconds) instead of being run once per gauge.
- */
 export function registerHealthMetrics(registry: Registry, ctx: AppContext): void {
   let cache: { at: number; value: Promise<Map<number, ServerHealth>> } | null = null;
   const health = () => {

@@ -1,7 +1,3 @@
-import type { HealthState } from '../schema.js';
-import { nextSlotAfter, type Timing } from '../slots.js';
-import { thresholdsOf } from './freshness.js';
-
 /**
  * Health of one assignment (server × schedule), a pure function of database facts and the
  * database clock — so every sidecar gives the same answer (docs/alerts.md).
@@ -17,6 +13,10 @@ import { thresholdsOf } from './freshness.js';
  * A server's health is its worst assignment's. A disabled schedule owes nothing: it is ok.
  * With no good snapshot yet, age counts from when the schedule was assigned.
  */
+import type { HealthState } from '../schema.js';
+import { nextSlotAfter, type Timing } from '../slots.js';
+import { thresholdsOf } from './freshness.js';
+
 export const SEVERITY: Record<HealthState, number> = { ok: 0, warning: 1, failing: 2, critical: 3 };
 export const HEALTH_STATES: HealthState[] = ['ok', 'warning', 'failing', 'critical'];
 

@@ -1,11 +1,11 @@
-import type { DB } from '../db.js';
-import { timelineFacts } from '../store/health.js';
-import type { TimelineItem, TimelineKind } from './timeline-svg.js';
-
 /**
  * A server's timeline items: its snapshot records as they stand, plus those already removed,
  * which only the audit log remembers (with retention's reason, i.e. which rule let them go).
  */
+import type { DB } from '../db.js';
+import { timelineFacts } from '../store/health.js';
+import type { TimelineItem, TimelineKind } from './timeline-svg.js';
+
 export async function timelineItems(db: DB, serverId: number, now: Date, days: number): Promise<TimelineItem[]> {
   const from = new Date(now.getTime() - days * 86_400_000);
   const { snapshots, events, scheduleNames } = await timelineFacts(db, serverId, from);

@@ -1,3 +1,12 @@
+/**
+ * Health, the timeline picture and the alert channels (docs/alerts.md):
+ *   GET  /health                      counts by state + the worst servers
+ *   GET  /servers/:serverId/health    one server, per schedule
+ *   GET  /servers/:serverId/timeline  { svg, items } for the last 30 or 90 days
+ *   GET  /alerts/channels             configured channels, never a secret
+ *   POST /alerts/test                 a test message to every channel, outcome per channel
+ *   GET  /alerts/incidents            incidents, newest first
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import { conflict, notFound } from '../errors.js';
@@ -9,15 +18,6 @@ import { listIncidents } from '../store/alerts.js';
 import { parseId, parseOr400 } from '../validation.js';
 import type { AppContext } from './context.js';
 
-/**
- * Health, the timeline picture and the alert channels (docs/alerts.md):
- *   GET  /health                      counts by state + the worst servers
- *   GET  /servers/:serverId/health    one server, per schedule
- *   GET  /servers/:serverId/timeline  { svg, items } for the last 30 or 90 days
- *   GET  /alerts/channels             configured channels, never a secret
- *   POST /alerts/test                 a test message to every channel, outcome per channel
- *   GET  /alerts/incidents            incidents, newest first
- */
 export function healthRouter(ctx: AppContext): Router {
   const r = Router();
   const { db, clock } = ctx;

@@ -1,11 +1,10 @@
+/** The JSON API's snapshot shapes: the answer, the list query with its cursor, the PATCH and panel bodies. */
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus } from '../schema.js';
 import { protectionWords, SNAPSHOT_ORIGINS, SNAPSHOT_STATUSES, type SnapshotRow } from '../snapshots.js';
 import type { DetailsChange, SnapshotFilter } from '../store/snapshots.js';
 import { parseOr400 } from '../validation.js';
-
-/** The JSON API's snapshot shapes: the answer, the list query with its cursor, the PATCH and panel bodies. */
 
 export function snapshotToApi(row: SnapshotRow, extra: { scheduleName?: string | null; now: Date; canDelete?: boolean; serverProblem?: string | null }) {
   return {

@@ -1,8 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
-import type { DB } from '../db.js';
-import type { AlertDeliveriesTable, HealthState, IncidentsTable } from '../schema.js';
-
 /**
  * Incidents and alert deliveries. Race safety lives in the SQL, not in any one sidecar:
  * an incident opens through the unique open key (one open incident per server), closes
@@ -10,6 +5,11 @@ import type { AlertDeliveriesTable, HealthState, IncidentsTable } from '../schem
  * are deduplicated by their key and claimed with FOR UPDATE SKIP LOCKED + a lease, exactly
  * like snapshot work.
  */
+import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { DB } from '../db.js';
+import type { AlertDeliveriesTable, HealthState, IncidentsTable } from '../schema.js';
+
 export type IncidentRow = Selectable<IncidentsTable>;
 export type DeliveryRow = Selectable<AlertDeliveriesTable>;
 

@@ -1,13 +1,13 @@
-import { sql } from 'kysely';
-import type { DB } from '../db.js';
-import type { AssignmentFacts } from '../health/state.js';
-
 /**
  * The database facts health is computed from (health/state.ts). One query per page of
  * assignments (and one more for those whose newest attempt failed); every subquery is a short lookup on ss_snapshots' health_idx
  * (server_id, schedule_id, status, slot_at), so a pass over 10,000 servers reads a few index
  * entries per assignment rather than their whole history.
  */
+import { sql } from 'kysely';
+import type { DB } from '../db.js';
+import type { AssignmentFacts } from '../health/state.js';
+
 const S = sql.table('ss_snapshots');
 
 interface FactRow {

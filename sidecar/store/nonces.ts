@@ -1,9 +1,8 @@
-import type { DB } from '../db.js';
-
 /**
  * The one owner of `ss_nonces`: seen request nonces, shared by every sidecar so a request
  * replayed to another sidecar is refused too.
  */
+import type { DB } from '../db.js';
 
 /** Remember a nonce until `expiresAt`. False when it was seen before (a replay). */
 export async function rememberNonce(db: DB, nonce: string, expiresAt: Date): Promise<boolean> {

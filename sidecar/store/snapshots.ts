@@ -1,3 +1,8 @@
+/**
+ * The one owner of `ss_snapshots`: every statement on the table is a named function here.
+ * Status changes take their allowed starting statuses from the lifecycle table
+ * (engine/lifecycle.ts), so a row that moved on meanwhile is never overwritten.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { DB } from '../db.js';
@@ -5,11 +10,6 @@ import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js'
 import { notFound } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus, SnapshotsTable } from '../schema.js';
 
-/**
- * The one owner of `ss_snapshots`: every statement on the table is a named function here.
- * Status changes take their allowed starting statuses from the lifecycle table
- * (engine/lifecycle.ts), so a row that moved on meanwhile is never overwritten.
- */
 export type SnapshotRow = Selectable<SnapshotsTable>;
 
 // ---- a new row --------------------------------------------------------------------------

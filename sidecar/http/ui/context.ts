@@ -1,6 +1,3 @@
-import { z } from 'zod';
-import { ApiError } from '../../errors.js';
-
 /**
  * What WordPress sends with every render: who and where the user is (locale, site timezone,
  * date and time formats), the Screen Options (per page, hidden columns), the nonces PHP made
@@ -8,6 +5,9 @@ import { ApiError } from '../../errors.js';
  * the last action. It travels as one JSON query argument `ctx`, so the request signature
  * covers it.
  */
+import { z } from 'zod';
+import { ApiError } from '../../errors.js';
+
 const text = (max: number) => z.string().max(max);
 const url = z.string().max(2000).regex(/^https?:\/\/[^\s"'<>]+$/, 'must be an http(s) URL');
 

@@ -1,3 +1,7 @@
+/**
+ * What the rendered screens show, gathered from the stores in one place and typed, so the
+ * templates never see a row.
+ */
 import { previewRetention } from '../../engine/apply-retention.js';
 import { serverDisplayName, serverProblem } from '../../host.js';
 import { timingOf } from '../../schedules.js';
@@ -10,10 +14,6 @@ import { attentionServerIds } from './health-data.js';
 import { scheduleToApi } from '../schedules-wire.js';
 import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
 
-/**
- * What the rendered screens show, gathered from the stores in one place and typed, so the
- * templates never see a row.
- */
 export type ScheduleView = ReturnType<typeof scheduleToApi> & { rules: ReturnType<typeof rulesOf>; warnAfterMinutes: number | null; criticalAfterMinutes: number | null };
 
 export interface SnapshotView {

@@ -1,11 +1,11 @@
-import { DateTime } from 'luxon';
-import type { Translator } from './i18n.js';
-
 /**
  * Dates printed as WordPress's date_i18n()/wp_date() would: the site's PHP date format
  * characters, in the site's timezone, with month and weekday names from the catalogue
  * (the same source strings WordPress's WP_Locale translates).
  */
+import { DateTime } from 'luxon';
+import type { Translator } from './i18n.js';
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 

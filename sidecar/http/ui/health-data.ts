@@ -1,3 +1,7 @@
+/**
+ * What the screens show of health (issue 11): the critical notice, the "Needs attention"
+ * count, a server's health line and timeline picture, and the dashboard widget.
+ */
 import { computeAllHealth, computeServerHealth, countsByState, worstFirst } from '../../health/health.js';
 import type { ServerHealth } from '../../health/state.js';
 import { timelineItems } from '../../health/timeline.js';
@@ -7,10 +11,6 @@ import type { AppContext } from '../context.js';
 import type { Translator } from './i18n.js';
 import { timelineKindLabels } from './health-words.js';
 
-/**
- * What the screens show of health (issue 11): the critical notice, the "Needs attention"
- * count, a server's health line and timeline picture, and the dashboard widget.
- */
 const failingAfter = (app: AppContext) => app.alerts?.deps.config.failingAfter ?? 3;
 
 /**

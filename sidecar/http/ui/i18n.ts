@@ -1,14 +1,14 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createI18n, sprintf } from '@wordpress/i18n';
-
 /**
  * Translations for the screens the sidecar renders. Catalogues are WordPress's JSON (Jed)
  * files in the plugin's `languages/` folder (`scheduled-snapshots-de_DE.json`), read with
  * @wordpress/i18n — the same library and format WordPress uses for script translations.
  * A locale without a catalogue (en_US and every other) shows the English source strings.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createI18n, sprintf } from '@wordpress/i18n';
+
 export const TEXT_DOMAIN = 'scheduled-snapshots';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,3 +1,9 @@
+/**
+ * The wp-admin screens, rendered here from views/ as fragments of WordPress's own admin
+ * markup. WordPress makes one signed request per screen (`GET /ui/v1/<screen>?ctx=…`) and
+ * prints the answer; the schedule form's save and live preview post here too, so the form's
+ * mapping and its sentences live in one place.
+ */
 import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../../errors.js';
 import { thresholdsOf } from '../../health/freshness.js';
@@ -13,12 +19,6 @@ import { helpersFor, renderView, type Helpers } from './render.js';
 import * as form from './schedule-form.js';
 import { retention as retentionWords, frequency as frequencyWords } from './words.js';
 
-/**
- * The wp-admin screens, rendered here from views/ as fragments of WordPress's own admin
- * markup. WordPress makes one signed request per screen (`GET /ui/v1/<screen>?ctx=…`) and
- * prints the answer; the schedule form's save and live preview post here too, so the form's
- * mapping and its sentences live in one place.
- */
 export function uiRouter(app: AppContext): Router {
   const r = Router();
 

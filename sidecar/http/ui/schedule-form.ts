@@ -1,3 +1,7 @@
+/**
+ * The add/edit schedule form as typed (strings, as the browser sent them) ↔ the schedule the
+ * API keeps, and the API's field messages as sentences beside the form's fields.
+ */
 import { ApiError } from '../../errors.js';
 import type { Freshness } from '../../schedule-service.js';
 import type { NormalizedSchedule } from '../../schedules.js';
@@ -5,10 +9,6 @@ import { parseScheduleBody } from '../schedules-wire.js';
 import type { Translator } from './i18n.js';
 import type { ScheduleView } from './data.js';
 
-/**
- * The add/edit schedule form as typed (strings, as the browser sent them) ↔ the schedule the
- * API keeps, and the API's field messages as sentences beside the form's fields.
- */
 export const RETENTION_KEYS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'maxAgeDays', 'minKeep'] as const;
 export type RetentionKey = typeof RETENTION_KEYS[number];
 

@@ -1,10 +1,10 @@
-import type { Translator } from './i18n.js';
-
 /**
  * The sidecar's words on screen, translatable. Where a sentence is built from parts, the
  * parts are translated here; English sentences already stored (a provider's last error) are
  * translated where their pattern is known and otherwise shown as they are.
  */
+import type { Translator } from './i18n.js';
+
 export function statusLabels(t: Translator): Record<string, string> {
   return {
     requested: t.__('Requested'), creating: t.__('Creating'), available: t.__('Available'), failed: t.__('Failed'),
