@@ -20,7 +20,6 @@
  * raw response) is never attached as a cause.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { z } from 'zod';
 import {
   EC2Client,
   CreateImageCommand,
@@ -43,31 +42,9 @@ import {
   type SnapshotMarker,
 } from './types.js';
 
-export const awsec2ConfigSchema = z.object({
-  type: z.literal('awsec2'),
-  accessKeyId: z.string().min(1, 'accessKeyId is required'),
-  secretAccessKey: z.string().min(1, 'secretAccessKey is required'),
-  sessionToken: z.string().min(1).optional(),
-  /** For servers whose panel record has no region (WPCD's servers each carry their own). */
-  region: z.string().regex(/^[a-z0-9-]+$/, 'region must look like us-east-1').optional(),
-  /** Replaces `https://ec2.{region}.amazonaws.com` (private clouds, tests). */
-  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** Attempts per API call, first try included, before the engine's own backoff takes over. */
-  maxAttempts: z.number().int().min(1).max(10).default(4),
-  /** First backoff step and cap for throttling / transient retries inside one call. */
-  backoffBaseMs: z.number().int().min(1).default(1_000),
-  backoffCapMs: z.number().int().min(1).default(20_000),
-  /** Whole request timeout (connect + response). */
-  requestTimeoutMs: z.number().int().min(50).default(30_000),
-  /**
-   * EC2 is eventually consistent: for a while after CreateImage, DescribeImages may answer
-   * InvalidAMIID.NotFound for the new image (the SDK's own waitUntilImageExists retries on
-   * exactly that). Within this window after our create, NotFound means "not visible yet".
-   */
-  visibilityGraceMs: z.number().int().min(0).default(10 * 60_000),
-}).strict();
+import { awsec2ConfigSchema, type Awsec2Config } from './awsec2-config.js';
 
-export type Awsec2Config = z.input<typeof awsec2ConfigSchema>;
+export { awsec2ConfigSchema, type Awsec2Config };
 
 /** Tag keys we put on every AMI and EBS snapshot we create. */
 export const AWS_TAG_SNAPSHOT_ID = 'ss:snapshot-id';
