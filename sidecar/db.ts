@@ -11,6 +11,7 @@ import type { Database } from './schema.js';
 
 export const LOGICAL_TABLES = [
   'ss_schedules', 'ss_assignments', 'ss_snapshots', 'ss_events', 'ss_nonces', 'ss_sandbox_snapshots',
+  'ss_request_budgets', 'ss_reconcile_runs', 'ss_forgotten_snapshots',
   'posts', 'postmeta',
 ] as const;
 

@@ -9,7 +9,7 @@ import type { SnapshotRow } from './store/snapshots.js';
 export type { SnapshotRow } from './store/snapshots.js';
 export { SNAPSHOT_STATUSES } from './engine/lifecycle.js';
 
-export const SNAPSHOT_ORIGINS: SnapshotOrigin[] = ['scheduled', 'manual', 'panel'];
+export const SNAPSHOT_ORIGINS: SnapshotOrigin[] = ['scheduled', 'manual', 'panel', 'found'];
 
 /** Our name at the provider: unique (it holds our id), so a retry can find what a crash left. */
 export function markerName(snapshotId: number, serverName: string | null, at: Date): string {
