@@ -21,6 +21,8 @@ export interface Host {
   /** Servers by id; ids that are not servers are absent from the map. */
   getServers(ids: number[]): Promise<Map<number, HostServer>>;
   listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
+  /** The server with this provider slug and instance id (reconciliation names a found snapshot's server). */
+  serverByInstance?(provider: string, instanceId: string): Promise<HostServer | undefined>;
 }
 
 export function createHost(db: DB, settings: HostSettings): Host {
@@ -64,6 +66,12 @@ export function createHost(db: DB, settings: HostSettings): Host {
         .where('post_type', '=', settings.postType).where('post_status', 'not in', ['auto-draft', 'inherit'])
         .where('ID', '>', opts.afterId ?? 0).orderBy('ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
       return await withMeta(posts);
+    },
+    async serverByInstance(provider, instanceId) {
+      const ids = await db.selectFrom('postmeta').select('post_id').where('meta_key', '=', settings.metaInstanceId)
+        .where('meta_value', '=', instanceId).limit(20).execute();
+      const servers = await this.getServers(ids.map((r) => Number(r.post_id)));
+      return [...servers.values()].find((s) => s.provider === provider);
     },
   };
 }

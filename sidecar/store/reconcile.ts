@@ -1,0 +1,75 @@
+import { sql } from 'kysely';
+import type { DB } from '../db.js';
+import { newSnapshotRow } from './snapshots.js';
+
+/**
+ * The one owner of `ss_reconcile_runs` and `ss_forgotten_snapshots`, and of the reads
+ * reconciliation makes on `ss_snapshots` (engine/reconcile.ts).
+ */
+
+/**
+ * Claim this period's reconciliation of one provider: a single UPDATE moves `next_run_at`
+ * a period ahead only where it was due, so of several sidecars exactly one wins the run.
+ */
+export async function claimReconcile(db: DB, provider: string, now: Date, everyMs: number, owner: string): Promise<boolean> {
+  await db.insertInto('ss_reconcile_runs').ignore().values({ provider, next_run_at: now, last_owner: null, last_run_at: null, last_found: 0 }).execute();
+  const res = await db.updateTable('ss_reconcile_runs')
+    .set({ next_run_at: new Date(now.getTime() + everyMs), last_owner: owner.slice(0, 80), last_run_at: now })
+    .where('provider', '=', provider).where('next_run_at', '<=', now).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export async function recordReconcileResult(db: DB, provider: string, found: number): Promise<void> {
+  await db.updateTable('ss_reconcile_runs').set({ last_found: found }).where('provider', '=', provider).execute();
+}
+
+/**
+ * Is a marked provider object already accounted for? Yes when a record holds its id, when
+ * the record its marker names still exists under that name (a create not yet stored), or
+ * when its record left the list (deleted, or forgotten with Delete Record).
+ */
+export async function isAccounted(db: DB, provider: string, o: { providerSnapshotId: string; markerSnapshotId: number | null; name: string | null }): Promise<boolean> {
+  const held = await db.selectFrom('ss_snapshots').select('id').where('provider', '=', provider)
+    .where('provider_snapshot_id', '=', o.providerSnapshotId).limit(1).executeTakeFirst();
+  if (held) return true;
+  if (o.markerSnapshotId !== null && o.name) {
+    const named = await db.selectFrom('ss_snapshots').select('id').where('id', '=', o.markerSnapshotId).where('name', '=', o.name).executeTakeFirst();
+    if (named) return true;
+  }
+  const gone = await db.selectFrom('ss_forgotten_snapshots').select('provider').where('provider', '=', provider)
+    .where('provider_snapshot_id', '=', o.providerSnapshotId).executeTakeFirst();
+  return gone !== undefined;
+}
+
+export interface FoundSnapshot {
+  serverId: number;
+  serverName: string;
+  instanceId: string | null;
+  provider: string;
+  providerType: string;
+  providerSnapshotId: string;
+  name: string;
+  sizeBytes: number | null;
+  now: Date;
+}
+
+/**
+ * Record a marked object nobody listed as `found`: available, at rest (no work owed), never
+ * touched by retention (it has no schedule and is not `scheduled`). Inserted only while no
+ * record holds the id, in one statement.
+ */
+export async function insertFound(db: DB, f: FoundSnapshot): Promise<number | null> {
+  const row = {
+    ...newSnapshotRow({
+      serverId: f.serverId, serverName: f.serverName, instanceId: f.instanceId, provider: f.provider, providerType: f.providerType,
+      origin: 'found', status: 'creating', requestedBy: 'reconcile', now: f.now, name: f.name, providerSnapshotId: f.providerSnapshotId,
+    }),
+    status: 'available' as const, next_attempt_at: null, available_at: f.now, size_bytes: f.sizeBytes,
+  };
+  const cols = Object.keys(row) as Array<keyof typeof row>;
+  const res = await sql`INSERT INTO ${sql.table('ss_snapshots')} (${sql.join(cols.map((c) => sql.ref(c)))})
+    SELECT ${sql.join(cols.map((c) => sql`${row[c] as unknown}`))} FROM DUAL
+    WHERE NOT EXISTS (SELECT 1 FROM ${sql.table('ss_snapshots')} WHERE provider = ${f.provider} AND provider_snapshot_id = ${f.providerSnapshotId})`.execute(db);
+  const id = Number(res.insertId ?? 0);
+  return id > 0 ? id : null;
+}
