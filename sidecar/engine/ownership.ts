@@ -16,11 +16,13 @@ export type Ownership =
   | { kind: 'unknown' }
   | { kind: 'foreign'; sentence: string };
 
-export async function checkOwnership(provider: Provider, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name'>): Promise<Ownership> {
+export async function checkOwnership(provider: Provider, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name' | 'origin'>): Promise<Ownership> {
   if (!provider.describe || !row.provider_snapshot_id) return { kind: 'unknown' };
   const facts = await provider.describe(row.provider_snapshot_id);
   if (!facts) return { kind: 'gone' };
   if (carriesOurMarker(facts, row.name) || madeFrom(facts, row.instance_id)) return { kind: 'ours' };
+  // Where the API never names the source server, a panel record cannot be checked (docs/providers.md).
+  if (row.origin === 'panel' && facts.sourceNeverReported) return { kind: 'unknown' };
   return { kind: 'foreign', sentence: foreignSentence(provider, row.provider_snapshot_id, facts, row.server_name) };
 }
 

@@ -35,6 +35,7 @@ import {
   type ProviderCapabilities,
   type ProviderSnapshot,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
 
@@ -342,5 +343,32 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     status,
     findByMarker,
     delete: deleteImage,
+    describe: describeImage,
+    listOurs,
   };
+
+  /** The AMI's tags and `SourceInstanceId` (the instance CreateImage was called on). */
+  async function describeImage(imageId: string): Promise<SnapshotFacts | null> {
+    const image = await describeById(imageId);
+    return image && image.State !== 'deregistered' ? factsOf(image) : null;
+  }
+
+  /** DescribeImages with Owners=self and the filter `tag:ss:managed-by=scheduled-snapshots`, every page. */
+  async function* listOurs(): AsyncIterable<SnapshotFacts> {
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({
+        Owners: ['self'], IncludeDisabled: true, Filters: [{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }], MaxResults: 100, ...(token ? { NextToken: token } : {}),
+      })));
+      for (const image of out.Images ?? []) if (image.State !== 'deregistered') yield factsOf(image);
+      nextToken = out.NextToken || undefined;
+    } while (nextToken);
+  }
+
+  function factsOf(image: Image): SnapshotFacts {
+    const idTag = tagValue(image, AWS_TAG_SNAPSHOT_ID);
+    const ours = tagValue(image, AWS_TAG_MANAGED_BY) === AWS_MANAGED_BY && idTag !== undefined && /^\d{1,15}$/.test(idTag);
+    return { ...toSnapshot(image), name: image.Name ?? null, markerSnapshotId: ours ? Number(idTag) : null, sourceInstanceId: image.SourceInstanceId ?? null };
+  }
 }

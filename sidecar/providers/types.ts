@@ -130,6 +130,11 @@ export interface SnapshotFacts extends ProviderSnapshot {
   markerSnapshotId: number | null;
   /** The provider's id of the server it was made from, where the API tells; null otherwise. */
   sourceInstanceId: string | null;
+  /**
+   * True where the provider's API never says which server a snapshot was made from (Vultr):
+   * a panel record cannot be checked then, and is trusted as the host recorded it.
+   */
+  sourceNeverReported?: boolean;
 }
 
 /**
