@@ -19,7 +19,7 @@ import { ensureBuckets, takeToken, type BucketWindow } from '../../store/budgets
 import { realSleep } from '../context.js';
 import { BudgetExhausted, type BudgetRegistry, type RequestBudget, type RequestBudgetLimits } from './budget.js';
 
-/** Provider types whose limit refills one request at a time (a bucket), not per window. */
+/** Provider types whose hourly limit refills one request at a time (a bucket), not per window. */
 const REFILLING: ReadonlySet<string> = new Set(['hetzner']);
 
 /** The buckets that keep `limits` for a provider of `type` (see the module comment). */
@@ -29,7 +29,9 @@ export function bucketWindows(type: string, limits: RequestBudgetLimits): Bucket
     if (limit === null || limit === undefined) return;
     if (!Number.isFinite(limit) || limit < 1) throw new Error(`A request budget needs a positive limit, got ${limit}.`);
     const l = Math.floor(limit);
-    if (REFILLING.has(type)) { out.push({ windowMs, capacity: l, refillPerMs: l / windowMs }); return; }
+    // The provider's own bucket is its hourly limit; a per-minute or per-second cap set in the
+    // providers file means "never more than this in any such window".
+    if (REFILLING.has(type) && windowMs === 3_600_000) { out.push({ windowMs, capacity: l, refillPerMs: l / windowMs }); return; }
     const capacity = Math.max(1, Math.floor(l / 2));
     out.push({ windowMs, capacity, refillPerMs: Math.max(1, l - capacity) / windowMs });
   };
