@@ -51,10 +51,17 @@ describe('ownership before a provider delete', () => {
     const serverA = await addServer(t, { title: 'web-a', provider: 'hetzner', instanceId: '8101' });
     // Someone else's image: made from server 8102, no marker of ours.
     const foreign = fake.addImage({ description: 'nightly of web-b', created_from: { id: 8102, name: 'web-b' } });
-    const rec = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId: serverA, providerSnapshotId: String(foreign) });
+    // The backup-tab hook fired with it: refused at once, nothing recorded.
+    const refused = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId: serverA, providerSnapshotId: String(foreign) });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/was made from server 8102, not from this server \(8101\); it was not recorded\./);
+    // A write to the shared database points a panel record of server A at it anyway.
+    const own = fake.addImage({ description: 'backup tab of web-a', created_from: { id: 8101, name: 'web-a' } });
+    const rec = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId: serverA, providerSnapshotId: String(own) });
     expect(rec.status).toBe(201);
     const id = rec.body.snapshot.id as number;
     await runUntilIdle(sc);
+    await t.handle.db.updateTable('ss_snapshots').set({ provider_snapshot_id: String(foreign), pending_ref: null }).where('id', '=', id).execute();
 
     const trash = await api(sc, 'delete', `/api/v1/snapshots/${id}`);
     expect([200, 202]).toContain(trash.status);

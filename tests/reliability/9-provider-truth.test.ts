@@ -100,14 +100,23 @@ test('when a panel record carries another server\'s image id, then it is never d
   const scenario = '9b foreign panel id';
   const started = Date.now();
   markStarted(scenario);
-  const { fake, instances, serverIds, mine } = await setUp('foreign', { rateLimitPerHour: 10_000_000 }, 4, 2);
-  // Server 0's panel records point at the images of servers 1-3 (a host bug, another plugin).
+  const { world, fake, instances, serverIds, mine } = await setUp('foreign', { rateLimitPerHour: 10_000_000 }, 4, 2);
+  // The images of servers 1-3, and four backup-tab images of server 0.
   const foreign = instances.slice(1).map((id) => fake.addImage({ description: `backup of ${id}`, created_from: { id, name: `web-${id}` } }));
-  const own = fake.addImage({ description: 'backup tab', created_from: { id: instances[0]!, name: `web-${instances[0]!}` } });
+  const mineImages = [0, 1, 2, 3].map((k) => fake.addImage({ description: `backup tab ${k}`, created_from: { id: instances[0]!, name: `web-${instances[0]!}` } }));
+  const own = mineImages[3]!;
+  // The hook fired with another server's image (a host bug, another plugin): refused, nothing recorded.
+  const refusedAtApi = (await Promise.all(foreign.map((imageId) => mine[0]!.api('POST', '/api/v1/panel-snapshots', { serverId: serverIds[0], providerSnapshotId: String(imageId) }))))
+    .filter((r) => r.status === 409).length;
   const ids: number[] = [];
-  for (const imageId of [...foreign, own]) {
+  for (const imageId of mineImages) {
     const r = await mine[0]!.api('POST', '/api/v1/panel-snapshots', { serverId: serverIds[0], providerSnapshotId: String(imageId) });
     ids.push(r.body.snapshot.id as number);
+  }
+  await settled(world.db, 30_000);
+  // A write to the shared database points three of server 0's records at the other servers' images.
+  for (const [k, imageId] of foreign.entries()) {
+    await world.db.updateTable('ss_snapshots').set({ provider_snapshot_id: String(imageId), pending_ref: null }).where('id', '=', ids[k]!).execute();
   }
   for (const id of ids) await mine[1]!.api('DELETE', `/api/v1/snapshots/${id}`);
   const states = await waitFor('trash outcomes', async () => {
@@ -120,14 +129,15 @@ test('when a panel record carries another server\'s image id, then it is never d
   const foreignDeletes = foreign.reduce((sum, id) => sum + fake.count({ method: 'DELETE', path: new RegExp(`/images/${id}$`) }), 0);
   const refusals = states.slice(0, foreign.length).filter((s) => s?.status === 'delete_failed' && /belongs to another server/.test(s.lastError ?? '')).length;
   const ownGone = states[foreign.length] === undefined && !stored.has(own);
-  const passed = foreignKept && foreignDeletes === 0 && refusals === foreign.length && ownGone;
+  const passed = foreignKept && foreignDeletes === 0 && refusals === foreign.length && ownGone && refusedAtApi === foreign.length;
   failed ||= !passed;
   writeResult({
     scenario, rounds: foreign.length + 1, roundsOf: 'panel records trashed', faults: foreign.length,
     lost: foreignDeletes, duplicated: 0, orphaned: 0,
-    notes: `foreign images kept ${foreign.filter((id) => stored.has(id)).length}/${foreign.length}; refused with a sentence ${refusals}; own panel image deleted: ${ownGone}`,
+    notes: `hook with a foreign id refused ${refusedAtApi}/${foreign.length}; foreign images kept ${foreign.filter((id) => stored.has(id)).length}/${foreign.length}; refused with a sentence ${refusals}; own panel image deleted: ${ownGone}`,
     passed, ms: Date.now() - started,
   });
+  expect(refusedAtApi).toBe(foreign.length);
   expect(foreignDeletes).toBe(0);
   expect(foreignKept).toBe(true);
   expect(refusals).toBe(foreign.length);

@@ -143,6 +143,7 @@ final class Display {
 			'scheduled' => __( 'Scheduled', 'scheduled-snapshots' ),
 			'manual'    => __( 'Manual', 'scheduled-snapshots' ),
 			'panel'     => __( 'Backup tab', 'scheduled-snapshots' ),
+			'found'     => __( 'Found at the provider, not in this list', 'scheduled-snapshots' ),
 		);
 	}
 
