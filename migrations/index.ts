@@ -210,4 +210,9 @@ export const migrations: Record<string, Migration> = {
       forgotten_at DATETIME(3) NOT NULL,
       PRIMARY KEY (provider, provider_snapshot_id)
     ) ${OPTIONS}`.execute(db)),
+
+  // Reconciliation notes when an available snapshot of ours stops being listed at the
+  // provider; after a grace period its record says so (engine/reconcile.ts).
+  '0015_snapshot_missing_since': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN missing_since DATETIME(3) NULL AFTER available_at`.execute(db)),
 };

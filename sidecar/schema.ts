@@ -73,6 +73,8 @@ export interface SnapshotsTable {
   requested_by: string;
   created_at: Timestamp;
   available_at: Timestamp | null;
+  /** Since when reconciliation no longer finds this available snapshot at the provider; null while it does. */
+  missing_since: Timestamp | null;
   updated_at: Timestamp;
 }
 

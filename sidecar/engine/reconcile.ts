@@ -3,7 +3,7 @@ import { serverDisplayName, type Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import { recordEvent } from '../store/events.js';
-import { claimReconcile, insertFound, isAccounted, recordReconcileResult } from '../store/reconcile.js';
+import { claimReconcile, insertFound, isAccounted, noteMissing, recordReconcileResult } from '../store/reconcile.js';
 
 /**
  * Reconciliation: once per period (SS_RECONCILE_MINUTES) per provider, list what carries our
@@ -46,10 +46,18 @@ export async function reconcileDue(deps: ReconcileDeps): Promise<number> {
   return total;
 }
 
+/**
+ * How long an available snapshot of ours may be absent from the provider's listing before its
+ * record says so: a listing can lag behind a create, and a day is far beyond any such lag.
+ */
+export const MISSING_GRACE_MS = 24 * 3_600_000;
+
 async function reconcileProvider(deps: ReconcileDeps, slug: string, provider: Provider): Promise<number> {
   let found = 0;
+  const listed = new Set<string>();
   for await (const o of provider.listOurs!()) {
     if (o.state === 'gone' || o.markerSnapshotId === null) continue;
+    listed.add(o.providerSnapshotId);
     if (await isAccounted(deps.db, slug, { providerSnapshotId: o.providerSnapshotId, markerSnapshotId: o.markerSnapshotId, name: o.name })) continue;
     const server = o.sourceInstanceId ? await deps.host.serverByInstance?.(slug, o.sourceInstanceId) : undefined;
     const now = await deps.clock.now(deps.db);
@@ -67,5 +75,10 @@ async function reconcileProvider(deps: ReconcileDeps, slug: string, provider: Pr
       at: now,
     });
   }
+  // The listing was complete (it would have thrown otherwise): what it lacked is gone.
+  const now = await deps.clock.now(deps.db);
+  const gone = await noteMissing(deps.db, slug, listed, now, MISSING_GRACE_MS, (since) =>
+    `${provider.displayName} no longer lists this snapshot (missing since ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC): it was probably deleted outside the panel. Check the provider's dashboard; Delete Record removes it from this list.`);
+  if (gone > 0) deps.log.warn({ provider: slug, gone }, 'snapshots in our list are no longer at the provider');
   return found;
 }

@@ -73,3 +73,35 @@ export async function insertFound(db: DB, f: FoundSnapshot): Promise<number | nu
   const id = Number(res.insertId ?? 0);
   return id > 0 ? id : null;
 }
+
+/**
+ * After a complete listing of one provider's marked snapshots: an available record of ours
+ * (marked: not a panel snapshot) that the listing lacked is noted missing; one missing for
+ * longer than `graceMs` says so in `last_error`; one listed again is cleared. Returns the
+ * records that now say they are gone.
+ */
+export async function noteMissing(db: DB, provider: string, listed: ReadonlySet<string>, now: Date, graceMs: number, sentence: (since: Date) => string): Promise<number> {
+  let after = 0;
+  let flagged = 0;
+  for (;;) {
+    const rows = await db.selectFrom('ss_snapshots').select(['id', 'provider_snapshot_id', 'missing_since', 'last_error'])
+      .where('provider', '=', provider).where('status', '=', 'available').where('origin', '<>', 'panel')
+      .where('provider_snapshot_id', 'is not', null).where('id', '>', after).orderBy('id').limit(1000).execute();
+    for (const r of rows) {
+      const id = Number(r.id);
+      if (listed.has(r.provider_snapshot_id!)) {
+        if (r.missing_since !== null) await db.updateTable('ss_snapshots').set({ missing_since: null, last_error: null }).where('id', '=', id).where('status', '=', 'available').execute();
+      } else if (r.missing_since === null) {
+        await db.updateTable('ss_snapshots').set({ missing_since: now }).where('id', '=', id).where('status', '=', 'available').execute();
+      } else if (now.getTime() - new Date(r.missing_since).getTime() >= graceMs) {
+        const text = sentence(new Date(r.missing_since)).slice(0, 1000);
+        if (r.last_error !== text) {
+          await db.updateTable('ss_snapshots').set({ last_error: text }).where('id', '=', id).where('status', '=', 'available').execute();
+          flagged += 1;
+        }
+      }
+    }
+    if (rows.length < 1000) return flagged;
+    after = Number(rows[rows.length - 1]!.id);
+  }
+}

@@ -160,6 +160,24 @@ describe('reconciliation', () => {
     expect(deletesAt(found[0]!.providerSnapshotId)).toBe(0);
   });
 
+  test('when an available snapshot is deleted outside the panel, then after a day of reconciliations its record says so, and not before', async () => {
+    fake.addServer(8203, 'web-g');
+    const sc = await sidecar();
+    const server = await addServer(t, { title: 'web-g', provider: 'hetzner', instanceId: '8203' });
+    const id = await takeNow(sc, server);
+    const { snap } = await settle(sc, clock, id);
+    // Someone deletes it in the Hetzner console.
+    await fetch(`${fake.url}/images/${snap!.providerSnapshotId!}`, { method: 'DELETE', headers: { Authorization: `Bearer ${fake.token}` } });
+    advance(clock, 61 * 60_000);
+    await runUntilIdle(sc);
+    expect((await snapshotOf(sc, id))?.lastError).toBeNull(); // a listing may lag: not yet
+    advance(clock, 24 * 3_600_000);
+    await runUntilIdle(sc);
+    const after = await snapshotOf(sc, id);
+    expect(after?.status).toBe('available'); // never changed or deleted automatically
+    expect(after?.lastError).toMatch(/^Hetzner Cloud no longer lists this snapshot \(missing since \d{4}-\d\d-\d\d \d\d:\d\d UTC\): it was probably deleted outside the panel\./);
+  });
+
   test('when an image carries no marker of ours, then reconciliation leaves it alone', async () => {
     fake.addServer(8202, 'web-f');
     const sc = await sidecar();
