@@ -55,14 +55,15 @@ export const MISSING_GRACE_MS = 24 * 3_600_000;
 async function reconcileProvider(deps: ReconcileDeps, slug: string, provider: Provider): Promise<number> {
   let found = 0;
   const listed = new Set<string>();
+  const slugs = [...deps.providers].filter(([, p]) => p.type === provider.type).map(([s]) => s);
   for await (const o of provider.listOurs!()) {
     if (o.state === 'gone' || o.markerSnapshotId === null) continue;
     listed.add(o.providerSnapshotId);
-    if (await isAccounted(deps.db, slug, { providerSnapshotId: o.providerSnapshotId, markerSnapshotId: o.markerSnapshotId, name: o.name })) continue;
+    if (await isAccounted(deps.db, slugs, { providerSnapshotId: o.providerSnapshotId, markerSnapshotId: o.markerSnapshotId, name: o.name })) continue;
     const server = o.sourceInstanceId ? await deps.host.serverByInstance?.(slug, o.sourceInstanceId) : undefined;
     const now = await deps.clock.now(deps.db);
     const id = await insertFound(deps.db, {
-      serverId: server?.id ?? 0,
+      slugs, serverId: server?.id ?? 0,
       serverName: server ? serverDisplayName(server, server.id) : `unknown server${o.sourceInstanceId ? ` (instance ${o.sourceInstanceId})` : ''}`,
       instanceId: o.sourceInstanceId, provider: slug, providerType: provider.type, providerSnapshotId: o.providerSnapshotId,
       name: o.name ?? `found-${o.providerSnapshotId}`, sizeBytes: o.sizeBytes ?? null, now,

@@ -28,20 +28,24 @@ export async function recordReconcileResult(db: DB, provider: string, found: num
  * the record its marker names still exists under that name (a create not yet stored), or
  * when its record left the list (deleted, or forgotten with Delete Record).
  */
-export async function isAccounted(db: DB, provider: string, o: { providerSnapshotId: string; markerSnapshotId: number | null; name: string | null }): Promise<boolean> {
-  const held = await db.selectFrom('ss_snapshots').select('id').where('provider', '=', provider)
+export async function isAccounted(db: DB, slugs: readonly string[], o: { providerSnapshotId: string; markerSnapshotId: number | null; name: string | null }): Promise<boolean> {
+  // Every slug of the provider's type, not just the one reconciled: two slugs may name one
+  // account (the same credential), and each lists the other's snapshots too (provider_ref_idx).
+  const held = await db.selectFrom('ss_snapshots').select('id').where('provider', 'in', [...slugs])
     .where('provider_snapshot_id', '=', o.providerSnapshotId).limit(1).executeTakeFirst();
   if (held) return true;
   if (o.markerSnapshotId !== null && o.name) {
     const named = await db.selectFrom('ss_snapshots').select('id').where('id', '=', o.markerSnapshotId).where('name', '=', o.name).executeTakeFirst();
     if (named) return true;
   }
-  const gone = await db.selectFrom('ss_forgotten_snapshots').select('provider').where('provider', '=', provider)
-    .where('provider_snapshot_id', '=', o.providerSnapshotId).executeTakeFirst();
+  const gone = await db.selectFrom('ss_forgotten_snapshots').select('provider').where('provider', 'in', [...slugs])
+    .where('provider_snapshot_id', '=', o.providerSnapshotId).limit(1).executeTakeFirst();
   return gone !== undefined;
 }
 
 export interface FoundSnapshot {
+  /** Every slug of this provider's type (see isAccounted). */
+  slugs: readonly string[];
   serverId: number;
   serverName: string;
   instanceId: string | null;
@@ -69,7 +73,7 @@ export async function insertFound(db: DB, f: FoundSnapshot): Promise<number | nu
   const cols = Object.keys(row) as Array<keyof typeof row>;
   const res = await sql`INSERT INTO ${sql.table('ss_snapshots')} (${sql.join(cols.map((c) => sql.ref(c)))})
     SELECT ${sql.join(cols.map((c) => sql`${row[c] as unknown}`))} FROM DUAL
-    WHERE NOT EXISTS (SELECT 1 FROM ${sql.table('ss_snapshots')} WHERE provider = ${f.provider} AND provider_snapshot_id = ${f.providerSnapshotId})`.execute(db);
+    WHERE NOT EXISTS (SELECT 1 FROM ${sql.table('ss_snapshots')} WHERE provider IN (${sql.join([...f.slugs])}) AND provider_snapshot_id = ${f.providerSnapshotId})`.execute(db);
   const id = Number(res.insertId ?? 0);
   return id > 0 ? id : null;
 }

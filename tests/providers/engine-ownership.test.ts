@@ -178,6 +178,19 @@ describe('reconciliation', () => {
     expect(after?.lastError).toMatch(/^Hetzner Cloud no longer lists this snapshot \(missing since \d{4}-\d\d-\d\d \d\d:\d\d UTC\): it was probably deleted outside the panel\./);
   });
 
+  test('when two slugs name one Hetzner account, then neither lists the other\'s snapshots as found', async () => {
+    fake.addServer(8204, 'web-h');
+    const entry = { type: 'hetzner', token: fake.token, apiUrl: fake.url };
+    const sc = await sidecarFor(t, { clock, sleep: async () => {}, providers: { hetzner: entry, 'hetzner-eu': entry } });
+    running.push(sc);
+    const server = await addServer(t, { title: 'web-h', provider: 'hetzner-eu', instanceId: '8204' });
+    const id = await takeNow(sc, server);
+    expect((await settle(sc, clock, id)).snap?.status).toBe('available');
+    advance(clock, 61 * 60_000);
+    await runUntilIdle(sc);
+    expect(((await api(sc, 'get', '/api/v1/snapshots?origin=found')).body.items as unknown[]).length).toBe(0);
+  });
+
   test('when an image carries no marker of ours, then reconciliation leaves it alone', async () => {
     fake.addServer(8202, 'web-f');
     const sc = await sidecar();
