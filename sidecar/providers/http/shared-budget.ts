@@ -5,7 +5,8 @@
  *
  * How a token comes back follows how the provider refills (docs/providers.md, "Request budgets"):
  * - Hetzner documents a bucket of 3600 that refills one request per second: our bucket is the
- *   same (capacity = the hourly limit, one token back every hour/limit).
+ *   same (one token back every hour/limit), less one token kept in reserve for the time a
+ *   request spends on its way.
  * - DigitalOcean, Vultr and Linode count requests in a window. A bucket that starts full and
  *   drips back at limit/window lets twice the limit through one window; ours holds half the
  *   limit and drips back the other half over the window, so no window of that length ever
@@ -31,7 +32,10 @@ export function bucketWindows(type: string, limits: RequestBudgetLimits): Bucket
     const l = Math.floor(limit);
     // The provider's own bucket is its hourly limit; a per-minute or per-second cap set in the
     // providers file means "never more than this in any such window".
-    if (REFILLING.has(type) && windowMs === 3_600_000) { out.push({ windowMs, capacity: l, refillPerMs: l / windowMs }); return; }
+    // One token stays in reserve: the provider's bucket starts refilling when our first request
+    // *arrives*, a moment after we took it, so a bucket as full as Hetzner's would run that
+    // moment ahead and spend one token the provider has not refilled yet (the bench saw it).
+    if (REFILLING.has(type) && windowMs === 3_600_000) { out.push({ windowMs, capacity: Math.max(1, l - 1), refillPerMs: l / windowMs }); return; }
     const capacity = Math.max(1, Math.floor(l / 2));
     out.push({ windowMs, capacity, refillPerMs: Math.max(1, l - capacity) / windowMs });
   };
