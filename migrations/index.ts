@@ -176,10 +176,85 @@ export const migrations: Record<string, Migration> = {
     },
   },
 
+  // Health (docs/alerts.md): per-schedule freshness limits; NULL means the default
+  // (warn after twice the interval or longest cron gap, critical after four times).
+  '0012_schedules_add_warn_after': ddl((db) => sql`
+    ALTER TABLE ${T('ss_schedules')} ADD COLUMN warn_after_minutes INT UNSIGNED NULL`.execute(db)),
+
+  '0013_schedules_add_critical_after': ddl((db) => sql`
+    ALTER TABLE ${T('ss_schedules')} ADD COLUMN critical_after_minutes INT UNSIGNED NULL`.execute(db)),
+
+  // Health reads, per assignment, the newest good slot and the newest non-failed slot: with
+  // this key both are a short covering-index lookup, so 10,000 servers stay one cheap pass.
+  '0014_snapshots_add_health_index': ddl((db) => sql`
+    CREATE INDEX health_idx ON ${T('ss_snapshots')} (server_id, schedule_id, status, slot_at)`.execute(db)),
+
+  // An incident: one server in one bad state, from when it entered it until it left it.
+  // open_server_id is the server id while open and NULL once resolved: the unique key allows
+  // one open incident per server, so two sidecars evaluating at once cannot open two.
+  '0015_create_incidents': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_incidents')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      server_id BIGINT UNSIGNED NOT NULL,
+      open_server_id BIGINT UNSIGNED NULL,
+      schedule_id BIGINT UNSIGNED NULL,
+      state VARCHAR(16) NOT NULL,
+      server_name VARCHAR(190) NULL,
+      schedule_name VARCHAR(190) NULL,
+      reason VARCHAR(1000) NULL,
+      started_at DATETIME(3) NOT NULL,
+      resolved_at DATETIME(3) NULL,
+      UNIQUE KEY open_uq (open_server_id),
+      KEY server_idx (server_id, id),
+      KEY resolved_idx (resolved_at)
+    ) ${OPTIONS}`.execute(db)),
+
+  // Alert messages owed to a channel, claimed like snapshot work (next_attempt_at is also
+  // the lease expiry). dedupe_key makes "one message per incident change per channel" a
+  // database fact, whichever sidecar enqueues it first.
+  '0016_create_alert_deliveries': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_alert_deliveries')} (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      dedupe_key VARCHAR(190) NOT NULL,
+      incident_id BIGINT UNSIGNED NULL,
+      channel VARCHAR(16) NOT NULL,
+      kind VARCHAR(16) NOT NULL,
+      payload TEXT NOT NULL,
+      status VARCHAR(16) NOT NULL,
+      attempts INT UNSIGNED NOT NULL DEFAULT 0,
+      next_attempt_at DATETIME(3) NULL,
+      lease_owner VARCHAR(80) NULL,
+      last_error VARCHAR(1000) NULL,
+      created_at DATETIME(3) NOT NULL,
+      sent_at DATETIME(3) NULL,
+      UNIQUE KEY dedupe_uq (dedupe_key),
+      KEY work_idx (next_attempt_at),
+      KEY incident_idx (incident_id)
+    ) ${OPTIONS}`.execute(db)),
+
+  // Named leases for work only one sidecar should do at a time (the health evaluation).
+  '0017_create_alert_runs': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_alert_runs')} (
+      name VARCHAR(64) NOT NULL PRIMARY KEY,
+      lease_owner VARCHAR(80) NULL,
+      lease_until DATETIME(3) NOT NULL,
+      last_run_at DATETIME(3) NULL
+    ) ${OPTIONS}`.execute(db)),
+
+  // The timeline picture reads one server's audit events of the last 30/90 days.
+  '0018_events_add_server_index': ddl((db) => sql`
+    CREATE INDEX server_at_idx ON ${T('ss_events')} (server_id, at)`.execute(db)),
+
+  // The server's region when the snapshot was asked for: an EC2 image lives in that region,
+  // and WPCloudDeploy keeps all EC2 servers under one slug, so the region travels with the row
+  // (also after the server is gone). NULL: the provider entry's region applies.
+  '0019_snapshot_region': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN region VARCHAR(64) NULL AFTER instance_id`.execute(db)),
+
   // One request budget per provider account, shared by every sidecar: a token bucket per
   // (account, window), taken under FOR UPDATE so N sidecars together keep the account's limit
   // (sidecar/store/budgets.ts). `account_key` is a hash; the credential is never stored.
-  '0012_create_request_budgets': ddl((db) => sql`
+  '0020_create_request_budgets': ddl((db) => sql`
     CREATE TABLE IF NOT EXISTS ${T('ss_request_budgets')} (
       account_key CHAR(64) NOT NULL,
       window_ms INT UNSIGNED NOT NULL,
@@ -192,7 +267,7 @@ export const migrations: Record<string, Migration> = {
 
   // Reconciliation: when each provider's listing of our marked objects is next due. One
   // UPDATE claims a run, so several sidecars reconcile an account once per period.
-  '0013_create_reconcile_runs': ddl((db) => sql`
+  '0021_create_reconcile_runs': ddl((db) => sql`
     CREATE TABLE IF NOT EXISTS ${T('ss_reconcile_runs')} (
       provider VARCHAR(64) NOT NULL PRIMARY KEY,
       next_run_at DATETIME(3) NOT NULL,
@@ -203,7 +278,7 @@ export const migrations: Record<string, Migration> = {
 
   // Provider objects whose record left our list (deleted, or forgotten with Delete Record):
   // reconciliation never brings them back as `found`.
-  '0014_create_forgotten_snapshots': ddl((db) => sql`
+  '0022_create_forgotten_snapshots': ddl((db) => sql`
     CREATE TABLE IF NOT EXISTS ${T('ss_forgotten_snapshots')} (
       provider VARCHAR(64) NOT NULL,
       provider_snapshot_id VARCHAR(190) NOT NULL,
@@ -213,6 +288,6 @@ export const migrations: Record<string, Migration> = {
 
   // Reconciliation notes when an available snapshot of ours stops being listed at the
   // provider; after a grace period its record says so (engine/reconcile.ts).
-  '0015_snapshot_missing_since': ddl((db) => sql`
+  '0023_snapshot_missing_since': ddl((db) => sql`
     ALTER TABLE ${T('ss_snapshots')} ADD COLUMN missing_since DATETIME(3) NULL AFTER available_at`.execute(db)),
 };

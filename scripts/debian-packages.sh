@@ -13,9 +13,13 @@ php -m 2>/dev/null | grep -qi '^curl$' || need+=(php-curl)
 php -m 2>/dev/null | grep -qi '^dom$' || need+=(php-xml)
 php -m 2>/dev/null | grep -qi '^mbstring$' || need+=(php-mbstring)
 [ -f /usr/share/wordpress/wp-load.php ] || need+=(wordpress)
+# WordPress's own German, so a test user (and the demo's profile) can switch to Deutsch.
+[ -f /usr/share/wordpress/wp-content/languages/de_DE.mo ] || need+=(wordpress-l10n)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v phpunit >/dev/null 2>&1 || need+=(phpunit)
 command -v phpcs >/dev/null 2>&1 || need+=(php-codesniffer)
+command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "Missing Debian packages: ${need[*]} — run as root, or: sudo apt-get install -y ${need[*]}" >&2

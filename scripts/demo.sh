@@ -8,6 +8,8 @@
 #   SS_DEMO_SIDECAR_PORT  sidecar port (default 8787)
 #   SS_DEMO_FRESH=1       start from an empty database and a new WordPress copy
 #   SS_SITE_TIMEZONE      site timezone for a new copy, e.g. Europe/Berlin
+#   SS_DEMO_FAIL          servers whose snapshots the sandbox refuses, by name: web-2 or web-1,web-3
+#                         (their health turns failing, then critical; alerts go to the caught mail)
 # State lives in .tmp/demo/ (database, WordPress copy, logs); it is kept between runs.
 set -euo pipefail
 
@@ -110,12 +112,28 @@ else
     || fail "refreshing WordPress failed; see $LOG"
 fi
 
+# ---- mail: alerts go to a local catcher that writes them to a file -----------------------
+MAIL_PORT=$(free_port)
+MAIL_FILE="$DEMO/caught-mail.txt"
+(cd "$ROOT" && exec setsid node scripts/smtp-catcher.mjs "$MAIL_PORT" "$MAIL_FILE") >"$DEMO/smtp.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$MAIL_PORT" 30 "${PIDS[-1]}" || fail "the mail catcher did not start; see $DEMO/smtp.log"
+
 # ---- the sidecar --------------------------------------------------------------------------
-echo '{ "sandbox": { "type": "sandbox" } }' >"$DEMO/providers.json"
+# SS_DEMO_FAIL names servers (web-N, seeded with instance id sbx-i-(1000+N)) the sandbox fails.
+FAIL_IDS=""
+for name in $(echo "${SS_DEMO_FAIL:-}" | tr ',' ' '); do
+  [[ "$name" =~ ^web-([0-9]+)$ ]] || fail "SS_DEMO_FAIL: \"$name\" is not a demo server name such as web-2"
+  FAIL_IDS+="${FAIL_IDS:+, }\"sbx-i-$((1000 + BASH_REMATCH[1]))\""
+done
+echo "{ \"sandbox\": { \"type\": \"sandbox\", \"failCreate\": [ $FAIL_IDS ] } }" >"$DEMO/providers.json"
+chmod 600 "$DEMO/providers.json" # credentials file: the sidecar warns when others can read it
 (
   cd "$ROOT"
   export SS_DATABASE_URL="mysql://root@127.0.0.1:$DB_PORT/wordpress" SS_TABLE_PREFIX=wp_ \
-    SS_PROVIDERS_FILE="$DEMO/providers.json" SS_LISTEN="127.0.0.1:$SIDECAR_PORT"
+    SS_PROVIDERS_FILE="$DEMO/providers.json" SS_LISTEN="127.0.0.1:$SIDECAR_PORT" \
+    SS_SMTP_URL="smtp://127.0.0.1:$MAIL_PORT" SS_ALERT_EMAIL_FROM=snapshots@demo.test SS_ALERT_EMAIL_TO=admin@demo.test \
+    SS_ADMIN_URL="http://127.0.0.1:$WP_PORT/wp-admin"
   exec setsid npm start
 ) >"$DEMO/sidecar.log" 2>&1 &
 PIDS+=($!)
@@ -128,6 +146,12 @@ PIDS+=($!)
 wait_for_port "$WP_PORT" 30 "${PIDS[-1]}" || fail "PHP's web server did not start; see $DEMO/wordpress.log"
 
 echo "Log in at http://127.0.0.1:$WP_PORT/wp-admin/ as admin / $PASSWORD"
+echo "Alert mails are caught in $MAIL_FILE (Settings → Send test message writes one there)."
+if [ -n "$FAIL_IDS" ]; then
+  echo "The sandbox fails every snapshot of: ${SS_DEMO_FAIL}. Assign a schedule to see the notice, the widget and the mail."
+else
+  echo "To see alerts, run with SS_DEMO_FAIL=web-2: the sandbox then fails that server's snapshots."
+fi
 
 # Run until Ctrl-C, or until one of the services stops by itself.
 set +e

@@ -5,6 +5,7 @@
 
 import type { HostSettings } from './config.js';
 import type { DB } from './db.js';
+import { unsupportedReason } from './wpcd/slugs.js';
 
 export interface HostServer {
   id: number;
@@ -23,6 +24,10 @@ export interface Host {
   listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
   /** The server with this provider slug and instance id (reconciliation names a found snapshot's server). */
   serverByInstance?(provider: string, instanceId: string): Promise<HostServer | undefined>;
+  /** Provider slugs the panel's servers use, with how many servers use each. */
+  providersInUse(): Promise<Map<string, number>>;
+  /** The regions the panel's servers of this provider slug are in (reconciliation lists each on EC2). */
+  regionsOf?(provider: string): Promise<string[]>;
 }
 
 export function createHost(db: DB, settings: HostSettings): Host {
@@ -73,16 +78,39 @@ export function createHost(db: DB, settings: HostSettings): Host {
       const servers = await this.getServers(ids.map((r) => Number(r.post_id)));
       return [...servers.values()].find((s) => s.provider === provider);
     },
+    async regionsOf(provider) {
+      const rows = await db.selectFrom('postmeta as r').innerJoin('postmeta as p', 'p.post_id', 'r.post_id')
+        .select('r.meta_value as region').distinct().where('p.meta_key', '=', settings.metaProvider).where('p.meta_value', '=', provider)
+        .where('r.meta_key', '=', settings.metaRegion).execute();
+      return rows.map((r) => (r.region ?? '').trim()).filter(Boolean);
+    },
+    async providersInUse() {
+      const rows = await db.selectFrom('postmeta as m').innerJoin('posts as p', 'p.ID', 'm.post_id')
+        .select(['m.meta_value as slug', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('m.meta_key', '=', settings.metaProvider).where('p.post_type', '=', settings.postType)
+        .where('p.post_status', 'not in', ['auto-draft', 'inherit', 'trash'])
+        .groupBy('m.meta_value').execute();
+      return new Map(rows.filter((r) => r.slug && r.slug.trim()).map((r) => [r.slug!.trim(), Number(r.n)]));
+    },
   };
 }
 
+/** The slugs that have an adapter, and for others the sentence of why not (missing credentials, unsupported). */
+export type KnownProviders = ReadonlySet<string> & { readonly problems?: ReadonlyMap<string, string> };
+
+export function knownProviders(providers: ReadonlyMap<string, unknown>, problems?: ReadonlyMap<string, string>): KnownProviders {
+  return Object.assign(new Set(providers.keys()), { problems });
+}
+
 /** A plain sentence saying why a server cannot be snapshotted, or null when it can. */
-export function serverProblem(serverId: number, server: HostServer | undefined, knownProviders: ReadonlySet<string>): string | null {
+export function serverProblem(serverId: number, server: HostServer | undefined, knownProviders: KnownProviders): string | null {
   if (!server) return `Server #${serverId} is no longer in the panel (deleted); its snapshots stay in this list.`;
   if (server.postStatus === 'trash') return `Server #${serverId} is in the panel's trash; restore it to resume snapshots.`;
   if (!server.provider) return `Server #${serverId} has no provider set in the panel.`;
   if (!knownProviders.has(server.provider)) {
-    return `Provider "${server.provider}" of server #${serverId} is not configured in the providers file (SS_PROVIDERS_FILE).`;
+    const why = knownProviders.problems?.get(server.provider) ?? unsupportedReason(server.provider);
+    if (why) return why;
+    return `Provider "${server.provider}" of server #${serverId} has no credentials: enter its API key under WPCloudDeploy → Settings → Cloud Providers, or add it to the providers file (SS_PROVIDERS_FILE), then restart the sidecar.`;
   }
   if (!server.instanceId) return `Server #${serverId} has no provider instance id in the panel.`;
   return null;

@@ -1,13 +1,13 @@
-import { invalid } from './errors.js';
-import { hasAnyBound, type RetentionRules } from './retention.js';
-import { cronProblem, isValidTimezone, type Timing } from './slots.js';
-import type { ScheduleRow, ScheduleValues } from './store/schedules.js';
-
 /**
  * A schedule's domain rules: when to snapshot (interval or cron, in a timezone) and what to
  * keep. The table lives in store/schedules.ts; the request and answer shapes in
  * http/schedules-wire.ts.
  */
+import { invalid } from './errors.js';
+import { hasAnyBound, type RetentionRules } from './retention.js';
+import { cronProblem, isValidTimezone, type Timing } from './slots.js';
+import type { ScheduleRow, ScheduleValues } from './store/schedules.js';
+
 export type { ScheduleRow } from './store/schedules.js';
 export type NormalizedSchedule = ScheduleValues;
 

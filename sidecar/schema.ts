@@ -21,6 +21,9 @@ export interface SchedulesTable {
   min_keep: number;
   enabled: number;
   no_reboot: number;
+  /** Health limits in minutes; null = the default (health/freshness.ts). */
+  warn_after_minutes: number | null;
+  critical_after_minutes: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -58,6 +61,8 @@ export interface SnapshotsTable {
   name: string;
   server_name: string | null;
   instance_id: string | null;
+  /** The server's region at request time (migration 0012), for adapters that work per region. */
+  region: string | null;
   /** The schedule's "no reboot" wish, copied at dispatch; null for manual and panel snapshots. */
   no_reboot: number | null;
   size_bytes: number | null;
@@ -105,6 +110,46 @@ export interface SandboxSnapshotsTable {
   created_at: Timestamp;
 }
 
+export type HealthState = 'ok' | 'warning' | 'failing' | 'critical';
+
+export interface IncidentsTable {
+  id: Id;
+  server_id: number;
+  /** The server id while the incident is open, NULL once resolved (unique: one open per server). */
+  open_server_id: number | null;
+  schedule_id: number | null;
+  state: Exclude<HealthState, 'ok'>;
+  server_name: string | null;
+  schedule_name: string | null;
+  reason: string | null;
+  started_at: Timestamp;
+  resolved_at: Timestamp | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: Id;
+  dedupe_key: string;
+  incident_id: number | null;
+  channel: 'email' | 'webhook';
+  kind: 'open' | 'recovery' | 'digest';
+  /** The message as JSON, fixed when enqueued: a re-send after a crash is the same message. */
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: Timestamp | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface AlertRunsTable {
+  name: string;
+  lease_owner: string | null;
+  lease_until: Timestamp;
+  last_run_at: Timestamp | null;
+}
+
 /** A token bucket of one provider account's request budget (one row per window). */
 export interface RequestBudgetsTable {
   account_key: string;
@@ -143,6 +188,14 @@ export interface PostmetaTable {
   meta_value: string | null;
 }
 
+/** WordPress's options table: read only, for WPCloudDeploy's settings (sidecar/wpcd/). */
+export interface OptionsTable {
+  option_id: number;
+  option_name: string;
+  option_value: string;
+  autoload: string;
+}
+
 export interface Database {
   ss_schedules: SchedulesTable;
   ss_assignments: AssignmentsTable;
@@ -150,9 +203,13 @@ export interface Database {
   ss_events: EventsTable;
   ss_nonces: NoncesTable;
   ss_sandbox_snapshots: SandboxSnapshotsTable;
+  ss_incidents: IncidentsTable;
+  ss_alert_deliveries: AlertDeliveriesTable;
+  ss_alert_runs: AlertRunsTable;
   ss_request_budgets: RequestBudgetsTable;
   ss_reconcile_runs: ReconcileRunsTable;
   ss_forgotten_snapshots: ForgottenSnapshotsTable;
   posts: PostsTable;
   postmeta: PostmetaTable;
+  options: OptionsTable;
 }

@@ -1,11 +1,11 @@
-import type { SnapshotOrigin } from './schema.js';
-import type { SnapshotRow } from './store/snapshots.js';
-
 /**
  * A snapshot's domain rules: its name at the provider and its protection in words. The
  * table lives in store/snapshots.ts, the lifecycle in engine/lifecycle.ts, the answer shape
  * in http/snapshots-wire.ts.
  */
+import type { SnapshotOrigin } from './schema.js';
+import type { SnapshotRow } from './store/snapshots.js';
+
 export type { SnapshotRow } from './store/snapshots.js';
 export { SNAPSHOT_STATUSES } from './engine/lifecycle.js';
 

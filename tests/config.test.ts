@@ -13,6 +13,7 @@ describe('configuration', () => {
     const c = loadConfig(good);
     expect(c).toMatchObject({ tablePrefix: 'wp_', listenHost: '127.0.0.1', listenPort: 8787, providers: {}, reconcileMinutes: 60 });
     expect(c.host.postType).toBe('wpcd_app_server');
+    expect(c.eventsKeepDays).toBe(180);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -25,6 +26,7 @@ describe('configuration', () => {
     ['SS_TABLE_PREFIX', { ...good, SS_TABLE_PREFIX: 'wp; drop' }, /SS_TABLE_PREFIX/],
     ['SS_TICK_MS', { ...good, SS_TICK_MS: 'soon' }, /SS_TICK_MS: must be a whole number/],
     ['SS_RECONCILE_MINUTES', { ...good, SS_RECONCILE_MINUTES: '0' }, /SS_RECONCILE_MINUTES: must be between 1 and 10080, got 0/],
+    ['SS_EVENTS_KEEP_DAYS', { ...good, SS_EVENTS_KEEP_DAYS: '0' }, /SS_EVENTS_KEEP_DAYS: must be between 1 and 36500/],
     ['SS_PROVIDERS_FILE', { ...good, SS_PROVIDERS_FILE: '/nonexistent/providers.json' }, /SS_PROVIDERS_FILE: cannot read/],
   ])('when %s is missing or bad, then one line names it', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -66,5 +68,12 @@ describe('start-up from the command line', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/SS_DATABASE_URL: cannot connect to the database/);
     expect(r.stderr + r.stdout).not.toContain('pw-secret');
+  });
+
+  test('when the alert webhook is plain http to another host, then the process exits with one line naming SS_ALERT_WEBHOOK_URL and not the URL', () => {
+    const r = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH, ...good, SS_ALERT_WEBHOOK_URL: 'http://hooks.example.com/hook-token-secret' }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(['Configuration error: SS_ALERT_WEBHOOK_URL: must use https:// (plain http:// is allowed only to 127.0.0.1 or localhost)']);
+    expect(r.stderr + r.stdout).not.toContain('hook-token-secret');
   });
 });

@@ -183,7 +183,8 @@ describe('retention through the engine', () => {
       const failing = await sidecarFor(t, { clock, providers: { flaky: { type: 'sandbox', latencyMs: 0, failCreate: ['i-flaky'] } }, limits: { createAttempts: 1 } });
       try {
         for (let i = 0; i < 3; i++) { advance(clock, 60_000); await runUntilIdle(failing); }
-        advance(clock, 3 * 86_400_000); // far past maxAgeDays: the age sweep runs on this tick
+        advance(clock, 3 * 86_400_000); // far past maxAgeDays: the age sweep (an upkeep chore) deletes
+        await failing.upkeep.run('retention-sweep');
         await runUntilIdle(failing);
         const rows = await snapshotsOf(server);
         expect(rows.filter((r) => r.status === 'available').map((r) => r.id)).toEqual([good[0]!.id]);
@@ -212,6 +213,7 @@ describe('retention through the engine', () => {
       expect((await snapshotsOf(server)).filter((r) => r.status === 'available')).toHaveLength(3);
       await api(sc, 'put', `/api/v1/schedules/${s.body.schedule.id}`, { name: 'Aging', intervalMinutes: 60, enabled: false, retention: { maxAgeDays: 2 } });
       advance(clock, 5 * 86_400_000);
+      await sc.upkeep.run('retention-sweep');
       await runUntilIdle(sc);
       const left = await snapshotsOf(server);
       expect(left).toHaveLength(1);

@@ -25,7 +25,7 @@ describe('migrations', () => {
   test('when migrated, then every table we own carries the WordPress prefix plus ss_ and WordPress tables are untouched', async () => {
     const r = await sql<{ t: string }>`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name`.execute(t.handle.db);
     const names = r.rows.map((x) => x.t);
-    expect(names.filter((n) => !n.startsWith('wpx_ss_'))).toEqual(['wpx_postmeta', 'wpx_posts']);
+    expect(names.filter((n) => !n.startsWith('wpx_ss_'))).toEqual(['wpx_options', 'wpx_postmeta', 'wpx_posts']);
     expect(names).toEqual(expect.arrayContaining(['wpx_ss_schedules', 'wpx_ss_assignments', 'wpx_ss_snapshots', 'wpx_ss_events', 'wpx_ss_nonces', 'wpx_ss_migrations']));
   });
 

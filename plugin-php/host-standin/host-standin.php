@@ -247,6 +247,52 @@ function list_column( string $column, int $post_id ): void {
 	}
 }
 
+/**
+ * Whether the real WPCloudDeploy is active here. Checked from the active-plugins lists, not
+ * from WPCD's constants: plugins load in alphabetical order, so this file runs before WPCD's.
+ */
+function wpcd_is_active(): bool {
+	if ( defined( 'WPCD_VERSION' ) || function_exists( 'WPCD' ) ) {
+		return true;
+	}
+	$active = (array) get_option( 'active_plugins', array() );
+	if ( is_multisite() ) {
+		$active = array_merge( $active, array_keys( (array) get_site_option( 'active_sitewide_plugins', array() ) ) );
+	}
+	foreach ( $active as $plugin ) {
+		if ( 'wpcd.php' === basename( (string) $plugin ) ) {
+			return true;
+		}
+	}
+	return false;
+}
+
+function refuse_activation(): void {
+	if ( wpcd_is_active() ) {
+		wp_die(
+			esc_html__( 'The Scheduled Snapshots host stand-in is for demos and tests only: WPCloudDeploy is active on this site, and the stand-in would register a second server type next to it. It was not activated.', 'ss-host-standin' ),
+			esc_html__( 'Host stand-in not activated', 'ss-host-standin' ),
+			array( 'back_link' => true )
+		);
+	}
+}
+
+function refused_notice(): void {
+	if ( current_user_can( 'activate_plugins' ) ) {
+		printf(
+			'<div class="notice notice-warning" id="ss-standin-refused"><p>%s</p></div>',
+			esc_html__( 'The Scheduled Snapshots host stand-in does nothing on this site because WPCloudDeploy is active; deactivate the stand-in.', 'ss-host-standin' )
+		);
+	}
+}
+
+register_activation_hook( __FILE__, __NAMESPACE__ . '\refuse_activation' );
+// Next to the real panel the stand-in registers nothing: two owners of wpcd_app_server would clash.
+if ( wpcd_is_active() ) {
+	add_action( 'admin_notices', __NAMESPACE__ . '\refused_notice' );
+	return;
+}
+
 add_action( 'init', __NAMESPACE__ . '\register_post_type' );
 add_filter( 'wp_insert_post_data', __NAMESPACE__ . '\force_private_status' );
 add_action( 'add_meta_boxes_' . POST_TYPE, __NAMESPACE__ . '\add_meta_boxes' );

@@ -44,21 +44,12 @@ if ( version_compare( PHP_VERSION, MIN_PHP, '<' ) ) {
 require_once __DIR__ . '/includes/class-config.php';
 require_once __DIR__ . '/includes/class-request-signature.php';
 require_once __DIR__ . '/includes/class-sidecar-client.php';
-require_once __DIR__ . '/includes/class-api-shapes.php';
-require_once __DIR__ . '/includes/class-provider-names.php';
-require_once __DIR__ . '/includes/class-display.php';
 require_once __DIR__ . '/includes/class-notices.php';
-require_once __DIR__ . '/includes/class-admin-action.php';
 require_once __DIR__ . '/includes/class-admin-menu.php';
-require_once __DIR__ . '/includes/class-assets.php';
-require_once __DIR__ . '/includes/class-schedule-form.php';
-require_once __DIR__ . '/includes/class-schedules-screen.php';
-require_once __DIR__ . '/includes/class-schedule-actions.php';
-require_once __DIR__ . '/includes/class-snapshots-screen.php';
-require_once __DIR__ . '/includes/class-snapshot-actions.php';
+require_once __DIR__ . '/includes/class-screens.php';
+require_once __DIR__ . '/includes/class-actions.php';
 require_once __DIR__ . '/includes/class-server-metabox.php';
 require_once __DIR__ . '/includes/class-panel-snapshots.php';
-require_once __DIR__ . '/includes/class-settings-screen.php';
 
 add_action(
 	'init',
@@ -67,11 +58,12 @@ add_action(
 	}
 );
 
-// Screens and notices.
+// Screens: drawn by the sidecar, one signed request each (includes/class-screens.php).
 add_action( 'admin_menu', array( Admin_Menu::class, 'register' ) );
-add_action( 'admin_notices', array( Notices::class, 'render' ) );
-add_action( 'admin_enqueue_scripts', array( Assets::class, 'maybe_enqueue_for_server' ) );
-add_filter( 'set_screen_option_' . Snapshots_Screen::PER_PAGE_OPTION, array( Snapshots_Screen::class, 'save_per_page' ), 10, 3 );
+add_action( 'admin_enqueue_scripts', array( Screens::class, 'maybe_enqueue_for_server' ) );
+add_action( 'wp_dashboard_setup', array( Screens::class, 'add_dashboard_widget' ) );
+add_action( 'admin_notices', array( Screens::class, 'host_list_notice' ) );
+add_filter( 'set_screen_option_' . Screens::PER_PAGE_OPTION, array( Screens::class, 'save_per_page' ), 10, 3 );
 
 // The Snapshots box on the host's server screen, saved by the host's Update button.
 add_action( 'add_meta_boxes', array( Server_Metabox::class, 'on_add_meta_boxes' ) );
@@ -79,17 +71,19 @@ add_action( 'save_post', array( Server_Metabox::class, 'on_save_post' ), 10, 2 )
 add_filter( 'redirect_post_location', array( Server_Metabox::class, 'redirect_location' ), 10, 2 );
 add_action( 'admin_footer', array( Server_Metabox::class, 'print_take_snapshot_form' ) );
 
-// admin-post.php handlers: capability → nonce → API → redirect with a message code.
-add_action( 'admin_post_ss_save_schedule', array( Schedule_Actions::class, 'save' ) );
-add_action( 'admin_post_ss_delete_schedule', array( Schedule_Actions::class, 'delete' ) );
-add_action( 'admin_post_ss_trash_snapshot', array( Snapshot_Actions::class, 'trash' ) );
-add_action( 'admin_post_ss_delete_snapshot_record', array( Snapshot_Actions::class, 'delete_record' ) );
-add_action( 'admin_post_ss_update_snapshot', array( Snapshot_Actions::class, 'update' ) );
-add_action( 'admin_post_ss_take_snapshot', array( Server_Metabox::class, 'take_snapshot' ) );
-add_action( 'admin_post_ss_save_settings', array( Settings_Screen::class, 'save' ) );
-add_action( 'wp_ajax_ss_schedule_preview', array( Schedule_Actions::class, 'ajax_preview' ) );
+// admin-post.php handlers: capability → nonce → sidecar → redirect with a message code.
+Actions::register();
 
 // Snapshots the host's backup tab takes enter our list.
 add_action( Panel_Snapshots::HOST_HOOK, array( Panel_Snapshots::class, 'record' ), 10, 4 );
 
-add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( Settings_Screen::class, 'action_links' ) );
+add_filter(
+	'plugin_action_links_' . plugin_basename( __FILE__ ),
+	static function ( $links ) {
+		$links = is_array( $links ) ? $links : array();
+		if ( current_user_can( Config::required_capability() ) ) {
+			array_unshift( $links, '<a href="' . esc_url( Admin_Menu::page_url( Admin_Menu::SETTINGS ) ) . '">' . esc_html__( 'Settings', 'scheduled-snapshots' ) . '</a>' );
+		}
+		return $links;
+	}
+);

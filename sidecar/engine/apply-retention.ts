@@ -1,14 +1,14 @@
+/**
+ * Apply a schedule's retention to one server: decide (a pure function, retention.ts), then
+ * queue the deletions. The queueing UPDATE repeats every protection in SQL, so a protection an
+ * admin sets between the decision and the update still wins.
+ */
 import type { DB } from '../db.js';
 import { decideRetention, type RetentionDecision } from '../retention.js';
 import { recordEvents } from '../store/events.js';
 import { findSchedule, rulesOf, type ScheduleRow } from '../store/schedules.js';
 import { idsWithStatus, queueDelete, retentionCandidates } from '../store/snapshots.js';
 
-/**
- * Apply a schedule's retention to one server: decide (a pure function, retention.ts), then
- * queue the deletions. The queueing UPDATE repeats every protection in SQL, so a protection an
- * admin sets between the decision and the update still wins.
- */
 export async function applyRetention(db: DB, now: Date, serverId: number, scheduleId: number): Promise<RetentionDecision[]> {
   const schedule = await findSchedule(db, scheduleId);
   if (!schedule) return [];

@@ -1,13 +1,3 @@
-import type { DB } from '../db.js';
-import type { Host } from '../host.js';
-import { serverDisplayName, serverProblem } from '../host.js';
-import { timingOf } from '../schedules.js';
-import { latestSlotAtOrBefore, nextSlotAfter } from '../slots.js';
-import { claimDueSlots, deleteAssignments, moveToNextSlots } from '../store/assignments.js';
-import { recordEvents } from '../store/events.js';
-import { schedulesByIds } from '../store/schedules.js';
-import { insertScheduled, type NewSnapshot } from '../store/snapshots.js';
-
 /**
  * Dispatch: turn due schedule slots into snapshot rows.
  *
@@ -22,6 +12,16 @@ import { insertScheduled, type NewSnapshot } from '../store/snapshots.js';
  * Missed slots: a sidecar that was down for a day finds `next_slot_at` far in the past; we
  * snapshot only the latest slot at or before now (one catch-up, not a burst) and move on.
  */
+import type { DB } from '../db.js';
+import type { Host } from '../host.js';
+import { serverDisplayName, serverProblem } from '../host.js';
+import { timingOf } from '../schedules.js';
+import { latestSlotAtOrBefore, nextSlotAfter } from '../slots.js';
+import { claimDueSlots, deleteAssignments, moveToNextSlots } from '../store/assignments.js';
+import { recordEvents } from '../store/events.js';
+import { schedulesByIds } from '../store/schedules.js';
+import { insertScheduled, type NewSnapshot } from '../store/snapshots.js';
+
 export interface DispatchDeps {
   db: DB;
   host: Host;
@@ -54,7 +54,7 @@ export async function dispatchDue(deps: DispatchDeps, now: Date, limit: number):
       rows.push({
         serverId: a.serverId, scheduleId: a.scheduleId, slotAt: slot, origin: 'scheduled', status: 'requested',
         provider: server.provider, providerType: deps.providerTypes.get(server.provider) ?? null,
-        serverName: serverDisplayName(server, server.id), instanceId: server.instanceId,
+        serverName: serverDisplayName(server, server.id), instanceId: server.instanceId, region: server.region,
         noReboot: schedule.no_reboot === 1, requestedBy: 'scheduler', now,
       });
     }

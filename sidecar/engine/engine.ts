@@ -1,6 +1,12 @@
+/**
+ * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
+ * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
+ * It holds no state that matters between ticks: everything is in the database, so any number
+ * of sidecars can run it side by side and a crash loses nothing (docs/architecture.md, "The engine's promises").
+ */
 import { EventEmitter } from 'node:events';
 import type { Clock, DB } from '../db.js';
-import type { Host } from '../host.js';
+import { knownProviders, type Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import { nextSlotAt } from '../store/assignments.js';
@@ -11,18 +17,14 @@ import { dispatchDue } from './dispatch.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
 
-/**
- * The schedule engine: on every tick it (1) dispatches due slots into snapshot rows and
- * (2) claims snapshot work and runs it against the providers, a bounded number at a time.
- * It holds no state that matters between ticks: everything is in the database, so any number
- * of sidecars can run it side by side and a crash loses nothing (docs/architecture.md, "The engine's promises").
- */
 export interface EngineDeps {
   db: DB;
   clock: Clock;
   log: Logger;
   host: Host;
   providers: ReadonlyMap<string, Provider>;
+  /** Why slugs without an adapter cannot run (missing credentials, unsupported), for the assignments' problem. */
+  providerProblems?: ReadonlyMap<string, string>;
   instanceId: string;
   tickMs: number;
   leaseMs: number;
@@ -30,7 +32,6 @@ export interface EngineDeps {
   concurrency?: number;
   dispatchBatch?: number;
   limits?: Partial<WorkLimits>;
-  retentionSweepMs?: number;
   /** How often each provider's marked snapshots are reconciled with our records (SS_RECONCILE_MINUTES); 0 = never. */
   reconcileMs?: number;
 }
@@ -127,12 +128,11 @@ export class Engine extends EventEmitter {
       const now = await clock.now(db);
       // Dispatch until nothing is due, bounded so one tick cannot starve the work queue.
       for (let i = 0; i < 50 && !this.#stopping; i++) {
-        const r = await dispatchDue({ db, host: this.deps.host, knownProviders: new Set(this.deps.providers.keys()), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
+        const r = await dispatchDue({ db, host: this.deps.host, knownProviders: knownProviders(this.deps.providers, this.deps.providerProblems), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
         dispatched += r.created;
         if (r.claimed < batch) break;
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
-      await this.#sweepAgedRetention(now);
       this.#reconcile(now);
       claimed = await this.#claimAndRun();
       this.#progress(dispatched, claimed);
@@ -148,19 +148,16 @@ export class Engine extends EventEmitter {
     return { dispatched, claimed };
   }
 
-  #lastSweep = 0;
   #lastProgress = 0;
   #sinceProgress = { dispatched: 0, claimed: 0 };
 
   /**
    * maxAgeDays must bite even when no new snapshot arrives (a disabled or failing schedule):
-   * every few minutes, re-apply retention where an available scheduled snapshot is past its
-   * schedule's age limit. Idempotent, so several sidecars doing it at once is harmless.
+   * re-apply retention where an available scheduled snapshot is past its schedule's age limit.
+   * Idempotent, so several sidecars doing it at once is harmless. sidecar/upkeep.ts runs it.
    */
-  async #sweepAgedRetention(now: Date) {
-    const every = this.deps.retentionSweepMs ?? 5 * 60_000;
-    if (now.getTime() - this.#lastSweep < every) return;
-    this.#lastSweep = now.getTime();
+  async sweepAgedRetention(now?: Date) {
+    now ??= await this.deps.clock.now(this.deps.db);
     for (const s of await schedulesWithMaxAge(this.deps.db)) {
       const cutoff = new Date(now.getTime() - s.maxAgeDays * 86_400_000);
       for (const serverId of await serversWithAgedSnapshots(this.deps.db, s.id, cutoff)) await applyRetention(this.deps.db, now, serverId, s.id);

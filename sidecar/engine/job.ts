@@ -1,3 +1,8 @@
+/**
+ * One claimed snapshot row on its way through a step (steps/create, poll, delete): the row as
+ * claimed, our lease token, a provider that exists, and the outcomes every step shares.
+ * Every outcome is written only while we still hold the lease (`lease_owner = token`).
+ */
 import { backoffMs } from '../backoff.js';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
@@ -8,11 +13,6 @@ import { recordEvent } from '../store/events.js';
 import { finishLeased, type LeasedValues, type SnapshotRow } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
 
-/**
- * One claimed snapshot row on its way through a step (steps/create, poll, delete): the row as
- * claimed, our lease token, a provider that exists, and the outcomes every step shares.
- * Every outcome is written only while we still hold the lease (`lease_owner = token`).
- */
 export interface WorkLimits {
   createAttempts: number;
   deleteAttempts: number;
@@ -120,7 +120,11 @@ export async function retryOrFail(job: Job, e: unknown, attemptsAllowed: number,
   if (!(e instanceof ProviderError)) job.log.warn({ snapshotId: job.id, err: (e as Error)?.message?.slice(0, 300) }, `${whatFailed}: unexpected error`);
   // Waiting for our own request budget (no HTTP status: nothing was sent) is not a failed
   // attempt: reschedule for when the budget has room, without using up the retries.
-  if (e instanceof ProviderError && e.code === 'rate_limited' && e.status === null && e.retryAfterMs) {
+  // The same for a provider that is busy with work that is not a failure (params.wait), as long
+  // as the snapshot is younger than the create timeout: a stuck server still ends failed.
+  const waiting = e instanceof ProviderError && e.params.wait === true && e.retryAfterMs !== null
+    && (await job.clock.now(job.db)).getTime() - row.created_at.getTime() < limits.createTimeoutMs;
+  if (e instanceof ProviderError && e.retryAfterMs && (waiting || (e.code === 'rate_limited' && e.status === null))) {
     await finish(job, { next_attempt_at: await later(job, e.retryAfterMs), attempts: Math.max(0, row.attempts - 1), last_error: sentence.slice(0, 1000) });
     job.onOutcome?.('deferred', provider.slug);
     return false;

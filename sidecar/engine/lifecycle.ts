@@ -1,5 +1,3 @@
-import type { SnapshotStatus } from '../schema.js';
-
 /**
  * The snapshot lifecycle: the only place that says which status may follow which, and who
  * may cause it. Every status change goes through this table — the engine's steps, Trash,
@@ -20,6 +18,8 @@ import type { SnapshotStatus } from '../schema.js';
  * Nothing leaves `requested` or `creating` by an admin's hand: forgetting the row then would
  * leave the provider's copy with no record pointing at it.
  */
+import type { SnapshotStatus } from '../schema.js';
+
 export type Cause = 'engine' | 'trash' | 'delete_record' | 'retention';
 export type Target = SnapshotStatus | 'removed';
 

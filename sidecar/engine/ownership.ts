@@ -1,6 +1,3 @@
-import type { Provider, SnapshotFacts } from '../providers/types.js';
-import type { SnapshotRow } from '../store/snapshots.js';
-
 /**
  * Ownership: the sidecar deletes at the provider only what is ours. A record's provider id
  * could name another server's image (a host bug, another plugin firing the backup-tab hook,
@@ -9,6 +6,9 @@ import type { SnapshotRow } from '../store/snapshots.js';
  * either our marker with this record's name, or that it was made from this record's server
  * (the binding a panel snapshot has: Hetzner `created_from`, the sandbox's instance, …).
  */
+import type { Provider, ServerRef, SnapshotFacts } from '../providers/types.js';
+import type { SnapshotRow } from '../store/snapshots.js';
+
 export type Ownership =
   | { kind: 'ours' }
   | { kind: 'gone' }
@@ -16,9 +16,9 @@ export type Ownership =
   | { kind: 'unknown' }
   | { kind: 'foreign'; sentence: string };
 
-export async function checkOwnership(provider: Provider, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name' | 'origin'>): Promise<Ownership> {
+export async function checkOwnership(provider: Provider, server: ServerRef, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name' | 'origin'>): Promise<Ownership> {
   if (!provider.describe || !row.provider_snapshot_id) return { kind: 'unknown' };
-  const facts = await provider.describe(row.provider_snapshot_id);
+  const facts = await provider.describe(server, row.provider_snapshot_id);
   if (!facts) return { kind: 'gone' };
   if (carriesOurMarker(facts, row.name) || madeFrom(facts, row.instance_id)) return { kind: 'ours' };
   // Where the API never names the source server, a panel record cannot be checked (docs/providers.md).

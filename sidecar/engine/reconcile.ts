@@ -1,10 +1,3 @@
-import type { Clock, DB } from '../db.js';
-import { serverDisplayName, type Host } from '../host.js';
-import type { Logger } from '../log.js';
-import type { Provider } from '../providers/types.js';
-import { recordEvent } from '../store/events.js';
-import { claimReconcile, insertFound, isAccounted, noteMissing, recordReconcileResult } from '../store/reconcile.js';
-
 /**
  * Reconciliation: once per period (SS_RECONCILE_MINUTES) per provider, list what carries our
  * marker at the provider and record each object no record accounts for as origin `found`
@@ -16,6 +9,13 @@ import { claimReconcile, insertFound, isAccounted, noteMissing, recordReconcileR
  * The period is claimed in the database (store/reconcile.ts), so several sidecars reconcile
  * each provider once; the listing spends the account's shared request budget like any call.
  */
+import type { Clock, DB } from '../db.js';
+import { serverDisplayName, type Host } from '../host.js';
+import type { Logger } from '../log.js';
+import type { Provider } from '../providers/types.js';
+import { recordEvent } from '../store/events.js';
+import { claimReconcile, insertFound, isAccounted, noteMissing, recordedRegions, recordReconcileResult } from '../store/reconcile.js';
+
 export interface ReconcileDeps {
   db: DB;
   clock: Clock;
@@ -56,7 +56,9 @@ async function reconcileProvider(deps: ReconcileDeps, slug: string, provider: Pr
   let found = 0;
   const listed = new Set<string>();
   const slugs = [...deps.providers].filter(([, p]) => p.type === provider.type).map(([s]) => s);
-  for await (const o of provider.listOurs!()) {
+  // An account spanning regions (EC2) is listed in every region our servers or records use.
+  const regions = [...new Set([...await recordedRegions(deps.db, slugs), ...(await deps.host.regionsOf?.(slug) ?? [])])];
+  for await (const o of provider.listOurs!(regions)) {
     if (o.state === 'gone' || o.markerSnapshotId === null) continue;
     listed.add(o.providerSnapshotId);
     if (await isAccounted(deps.db, slugs, { providerSnapshotId: o.providerSnapshotId, markerSnapshotId: o.markerSnapshotId, name: o.name })) continue;
@@ -65,7 +67,7 @@ async function reconcileProvider(deps: ReconcileDeps, slug: string, provider: Pr
     const id = await insertFound(deps.db, {
       slugs, serverId: server?.id ?? 0,
       serverName: server ? serverDisplayName(server, server.id) : `unknown server${o.sourceInstanceId ? ` (instance ${o.sourceInstanceId})` : ''}`,
-      instanceId: o.sourceInstanceId, provider: slug, providerType: provider.type, providerSnapshotId: o.providerSnapshotId,
+      instanceId: o.sourceInstanceId, region: o.region ?? server?.region ?? null, provider: slug, providerType: provider.type, providerSnapshotId: o.providerSnapshotId,
       name: o.name ?? `found-${o.providerSnapshotId}`, sizeBytes: o.sizeBytes ?? null, now,
     });
     if (id === null) continue;

@@ -1,3 +1,11 @@
+/**
+ * What the engine does with one claimed snapshot row, by status:
+ *   requested → steps/create.ts: ask the provider to create it (or adopt what a crashed attempt made)
+ *   creating  → steps/poll.ts: follow it to available / failed
+ *   deleting  → steps/delete.ts: delete it at the provider, then drop our record
+ * Every outcome is written only while we still hold the lease (`lease_owner = token`), and
+ * every status change is one the lifecycle (lifecycle.ts) allows the engine.
+ */
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
 import type { Provider, SnapshotMarker } from '../providers/types.js';
@@ -10,14 +18,6 @@ import { pollStep } from './steps/poll.js';
 
 export type { WorkLimits } from './job.js';
 
-/**
- * What the engine does with one claimed snapshot row, by status:
- *   requested → steps/create.ts: ask the provider to create it (or adopt what a crashed attempt made)
- *   creating  → steps/poll.ts: follow it to available / failed
- *   deleting  → steps/delete.ts: delete it at the provider, then drop our record
- * Every outcome is written only while we still hold the lease (`lease_owner = token`), and
- * every status change is one the lifecycle (lifecycle.ts) allows the engine.
- */
 export interface WorkDeps {
   db: DB;
   clock: Clock;
@@ -57,7 +57,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   if (row.schedule_id !== null) marker.options = { noReboot: row.no_reboot === null ? true : row.no_reboot === 1 };
   const job: Job = {
     ...base, provider, marker,
-    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: null, name: row.server_name },
+    server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: row.region ?? null, name: row.server_name },
   };
 
   // Long provider calls renew the lease instead of holding a long one; a renewal that finds
@@ -77,9 +77,9 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   }
 }
 
-/** The row's provider is not in the providers file: nothing can be done until an admin adds it. */
+/** The row's provider has no adapter (no credentials): nothing can be done until an admin adds them. */
 async function failUnconfigured(job: LeasedRow): Promise<void> {
-  const reason = `Provider "${job.row.provider ?? '(none)'}" is not configured in the providers file (SS_PROVIDERS_FILE); add it and restart the sidecar.`;
+  const reason = `Provider "${job.row.provider ?? '(none)'}" has no usable credentials in WPCloudDeploy's settings or the providers file (SS_PROVIDERS_FILE); add them and restart the sidecar.`;
   const to = job.row.status === 'deleting' ? 'delete_failed' : 'failed';
   if (await finish(job, { next_attempt_at: null, last_error: reason }, to)) {
     await event(job, to, reason);

@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type NextFunction, typ
 import { sql } from 'kysely';
 import { ApiError } from '../errors.js';
 import { sandboxConfigured, type AppContext } from './context.js';
+import { healthRouter } from './health.js';
 import { createMetrics } from './metrics.js';
 import { providersRouter } from './providers.js';
 import { sandboxRouter } from './sandbox.js';
@@ -9,6 +10,7 @@ import { schedulesRouter } from './schedules.js';
 import { serversRouter } from './servers.js';
 import { requireSignature } from './signature.js';
 import { snapshotsRouter } from './snapshots.js';
+import { uiRouter } from './ui/routes.js';
 
 const BODY_LIMIT = '64kb';
 
@@ -58,12 +60,21 @@ export function createApp(ctx: AppContext): Express {
   api.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
   api.use(requireSignature(ctx.db, ctx.sharedSecret));
   api.use(parseJsonBody);
+  api.use(healthRouter(ctx));
   api.use('/schedules', schedulesRouter(ctx));
   api.use('/servers', serversRouter(ctx));
   api.use(snapshotsRouter(ctx));
   api.use(providersRouter(ctx));
   if (sandboxConfigured(ctx.providerConfigs)) api.use(sandboxRouter(ctx));
   app.use('/api/v1', api);
+
+  // wp-admin screens as HTML fragments (views/), signed like the API: one request per screen.
+  const ui = express.Router();
+  ui.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+  ui.use(requireSignature(ctx.db, ctx.sharedSecret));
+  ui.use(parseJsonBody);
+  ui.use(uiRouter(ctx));
+  app.use('/ui/v1', ui);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ApiError(404, 'not_found', `There is no ${req.method} ${req.path.slice(0, 100)} in this API.`));

@@ -1,9 +1,11 @@
 import type { Clock, DB } from '../db.js';
+import type { AlertWorker } from '../alerts/worker.js';
 import type { Engine } from '../engine/engine.js';
 import type { Host } from '../host.js';
 import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import type { SandboxConfig } from '../providers/sandbox.js';
+import type { ProviderSource } from '../wpcd/providers.js';
 
 /** What every HTTP handler may use. Built once in app.ts / main.ts. */
 export interface AppContext {
@@ -13,10 +15,18 @@ export interface AppContext {
   host: Host;
   providers: ReadonlyMap<string, Provider>;
   providerConfigs: Readonly<Record<string, { type: string }>>;
+  /** Why slugs without an adapter cannot run (missing credentials, not supported). */
+  providerProblems?: ReadonlyMap<string, string>;
+  /** Where each known provider's credentials come from (never the credentials). */
+  providerSources?: ReadonlyMap<string, ProviderSource>;
+  /** Whether WPCD's settings were found, and the NAME of the key source used (never the key). */
+  wpcd?: { present: boolean; keySource: string | null; problem: string | null };
   engine: Engine;
   sharedSecret: string;
   /** How long TRASH waits for the provider before answering 202 (still deleting). */
   trashWaitMs?: number;
+  /** Health alerts (their config and channels); absent in contexts built without them. */
+  alerts?: AlertWorker;
 }
 
 export function sandboxConfigOf(ctx: AppContext, slug: string): SandboxConfig | null {

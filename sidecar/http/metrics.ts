@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { countsByStatus } from '../store/snapshots.js';
+import { registerHealthMetrics } from '../health/metrics.js';
 import type { AppContext } from './context.js';
 
 /** Prometheus metrics: process defaults, HTTP latency, engine counters, and the queue by status. */
@@ -35,6 +36,7 @@ export function createMetrics(ctx: AppContext) {
     },
   });
   ctx.engine.on('outcome', (kind: string) => outcomes.inc({ kind }));
+  registerHealthMetrics(registry, ctx);
 
   return {
     contentType: registry.contentType,

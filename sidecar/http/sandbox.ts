@@ -1,3 +1,7 @@
+/**
+ * The demo host's "backup tab" for sandbox servers: a snapshot taken outside our engine.
+ * Mounted only where a sandbox provider is configured (http/app.ts).
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -5,10 +9,6 @@ import { sandboxHostSnapshot } from '../providers/sandbox.js';
 import { parseOr400 } from '../validation.js';
 import { sandboxConfigOf, type AppContext } from './context.js';
 
-/**
- * The demo host's "backup tab" for sandbox servers: a snapshot taken outside our engine.
- * Mounted only where a sandbox provider is configured (http/app.ts).
- */
 export function sandboxRouter(ctx: AppContext): Router {
   const r = Router();
   r.post('/sandbox/snapshots', async (req, res) => {

@@ -1,11 +1,10 @@
+/** The JSON API's schedule shapes: the request body and the answer. */
 import { z } from 'zod';
 import { describeRetention } from '../retention.js';
 import { normalizeSchedule, timingOf, type NormalizedSchedule, type ScheduleRow } from '../schedules.js';
 import { describeTiming, nextRuns } from '../slots.js';
 import { rulesOf } from '../store/schedules.js';
 import { parseOr400 } from '../validation.js';
-
-/** The JSON API's schedule shapes: the request body and the answer. */
 
 const count = z.number().int().min(0).max(100_000).nullable().optional();
 

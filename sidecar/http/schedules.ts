@@ -2,15 +2,23 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { describeRetention } from '../retention.js';
-import { describeTiming, nextRuns, nextSlotAfter } from '../slots.js';
-import { removeForSchedule, retime, serverCounts, serverIdsOfSchedule } from '../store/assignments.js';
+import { freshnessToApi, takeFreshnessFields } from '../health/freshness.js';
+import { timingOf, type ScheduleRow } from '../schedules.js';
+import { describeTiming, nextRuns } from '../slots.js';
+import { removeForSchedule, serverCounts, serverIdsOfSchedule } from '../store/assignments.js';
 import { recordEvent } from '../store/events.js';
-import { deleteSchedule, getSchedule, insertSchedule, listSchedules, rulesOf, updateSchedule } from '../store/schedules.js';
+import { deleteSchedule, getSchedule, listSchedules, rulesOf } from '../store/schedules.js';
 import { countForSchedule } from '../store/snapshots.js';
 import { parseId, parseOr400 } from '../validation.js';
 import type { AppContext } from './context.js';
-import { parseScheduleBody, scheduleToApi } from './schedules-wire.js';
+import { parseScheduleBody, scheduleToApi as baseScheduleToApi } from './schedules-wire.js';
 import { actorOf } from './signature.js';
+import { createSchedule, replaceSchedule } from '../schedule-service.js';
+
+/** A schedule as the API shows it, with its health limits (set, or the defaults in effect). */
+function scheduleToApi(row: ScheduleRow, extra: Parameters<typeof baseScheduleToApi>[1]) {
+  return { ...baseScheduleToApi(row, extra), ...freshnessToApi(timingOf(row), row.warn_after_minutes ?? null, row.critical_after_minutes ?? null) };
+}
 
 export function schedulesRouter(ctx: AppContext): Router {
   const r = Router();
@@ -24,16 +32,16 @@ export function schedulesRouter(ctx: AppContext): Router {
   });
 
   r.post('/', async (req, res) => {
-    const s = parseScheduleBody(req.body);
+    const { rest, freshness } = takeFreshnessFields(req.body);
+    const s = parseScheduleBody(rest);
     const now = await clock.now(db);
-    const id = await insertSchedule(db, s, now);
-    await recordEvent(db, { scheduleId: id, actor: actorOf(req), action: 'schedule_created', detail: s.name, at: now });
+    const id = await createSchedule(db, s, { now, actor: actorOf(req), freshness });
     res.status(201).json({ schedule: scheduleToApi(await getSchedule(db, id), { now }) });
   });
 
   // Preview for the add/edit form: next runs and retention in words, validated like a save.
   r.post('/preview', async (req, res) => {
-    const s = parseScheduleBody(req.body);
+    const s = parseScheduleBody(takeFreshnessFields(req.body).rest);
     const now = await clock.now(db);
     const runs = nextRuns({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now, 5);
     res.json({
@@ -52,19 +60,11 @@ export function schedulesRouter(ctx: AppContext): Router {
 
   r.put('/:id', async (req, res) => {
     const id = parseId(req.params.id, 'id');
-    const before = await getSchedule(db, id);
-    const s = parseScheduleBody(req.body);
+    // PUT replaces the schedule: health limits left out go back to the defaults.
+    const { rest, freshness } = takeFreshnessFields(req.body);
+    const s = parseScheduleBody(rest);
     const now = await clock.now(db);
-    await db.transaction().execute(async (trx) => {
-      await updateSchedule(trx, id, s, now);
-      const timingChanged = before.interval_minutes !== s.intervalMinutes || before.cron !== s.cron || before.timezone !== s.timezone;
-      if (timingChanged) {
-        // New timing: every server's next slot follows the new rule from now on.
-        const next = nextSlotAfter({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, now);
-        await retime(trx, id, next);
-      }
-      await recordEvent(trx, { scheduleId: id, actor: actorOf(req), action: 'schedule_updated', detail: s.name, at: now });
-    });
+    await replaceSchedule(db, id, s, { now, actor: actorOf(req), freshness });
     const counts = await serverCounts(db, [id]);
     res.json({ schedule: scheduleToApi(await getSchedule(db, id), { serverCount: counts.get(id) ?? 0, now }) });
   });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { serverDisplayName, serverProblem, type HostServer } from '../host.js';
+import { knownProviders, serverDisplayName, serverProblem, type HostServer } from '../host.js';
 import { timingOf } from '../schedules.js';
 import { nextSlotAfter } from '../slots.js';
 import { markerName } from '../snapshots.js';
@@ -19,7 +19,7 @@ import { capabilitiesOf } from './providers.js';
 export function serversRouter(ctx: AppContext): Router {
   const r = Router();
   const { db, clock, host } = ctx;
-  const known = () => new Set(ctx.providers.keys());
+  const known = () => knownProviders(ctx.providers, ctx.providerProblems);
 
   async function requireServer(id: number): Promise<HostServer> {
     const s = (await host.getServers([id])).get(id);
@@ -113,7 +113,7 @@ export function serversRouter(ctx: AppContext): Router {
     const actor = actorOf(req);
     const snapshotId = await insertSnapshot(db, {
       serverId: id, origin: 'manual', status: 'requested', provider: s.provider, providerType: provider.type,
-      serverName: serverDisplayName(s, id), instanceId: s.instanceId, note: body.note ?? null, requestedBy: actor, now,
+      serverName: serverDisplayName(s, id), instanceId: s.instanceId, region: s.region, note: body.note ?? null, requestedBy: actor, now,
     });
     await setName(db, snapshotId, markerName(snapshotId, serverDisplayName(s, id), now));
     await recordEvent(db, { snapshotId, serverId: id, actor, action: 'requested', detail: 'Manual snapshot', at: now });

@@ -1,14 +1,14 @@
+/**
+ * Verifies X-SS-* signed requests (docs/api.md, "Signed requests"). Runs before any JSON parsing, so an
+ * unsigned caller learns nothing about what the API would accept. Seen nonces go into a table
+ * every sidecar shares, so a request replayed to another sidecar is refused too.
+ */
 import type { NextFunction, Request, Response } from 'express';
 import type { DB } from '../db.js';
 import { ApiError } from '../errors.js';
 import { MAX_SKEW_SECONDS, sign, signaturesMatch } from '../signing.js';
 import { rememberNonce } from '../store/nonces.js';
 
-/**
- * Verifies X-SS-* signed requests (docs/api.md, "Signed requests"). Runs before any JSON parsing, so an
- * unsigned caller learns nothing about what the API would accept. Seen nonces go into a table
- * every sidecar shares, so a request replayed to another sidecar is refused too.
- */
 export function requireSignature(db: DB, secret: string) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const ts = req.get('x-ss-timestamp') ?? '';

@@ -1,11 +1,10 @@
+/** The JSON API's snapshot shapes: the answer, the list query with its cursor, the PATCH and panel bodies. */
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus } from '../schema.js';
 import { protectionWords, SNAPSHOT_ORIGINS, SNAPSHOT_STATUSES, type SnapshotRow } from '../snapshots.js';
 import type { DetailsChange, SnapshotFilter } from '../store/snapshots.js';
 import { parseOr400 } from '../validation.js';
-
-/** The JSON API's snapshot shapes: the answer, the list query with its cursor, the PATCH and panel bodies. */
 
 export function snapshotToApi(row: SnapshotRow, extra: { scheduleName?: string | null; now: Date; canDelete?: boolean; serverProblem?: string | null }) {
   return {
@@ -47,6 +46,10 @@ export const listQuerySchema = z.object({
   origin: z.enum(SNAPSHOT_ORIGINS as [SnapshotOrigin, ...SnapshotOrigin[]]).optional(),
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(200)).optional(),
   cursor: z.string().max(40).optional(),
+  /** Only servers whose health is not ok ("Needs attention"). */
+  needsAttention: z.enum(['1', 'true', '0', 'false']).optional(),
+  /** Part of the server's or the snapshot's name (the list's search box). */
+  search: z.string().trim().max(100).optional(),
 }).strict();
 
 export function encodeCursor(id: number): string {
@@ -60,10 +63,11 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-export function parseListQuery(raw: unknown): { filter: SnapshotFilter; limit: number } {
+export function parseListQuery(raw: unknown): { filter: SnapshotFilter; limit: number; needsAttention: boolean } {
   const q = parseOr400(listQuerySchema, raw);
   return {
-    filter: { serverId: q.serverId, scheduleId: q.scheduleId, status: q.status, origin: q.origin, beforeId: q.cursor === undefined ? undefined : decodeCursor(q.cursor) },
+    needsAttention: q.needsAttention === '1' || q.needsAttention === 'true',
+    filter: { serverId: q.serverId, scheduleId: q.scheduleId, status: q.status, origin: q.origin, search: q.search || undefined, beforeId: q.cursor === undefined ? undefined : decodeCursor(q.cursor) },
     limit: q.limit ?? 50,
   };
 }

@@ -1,9 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { previewRetention } from '../engine/apply-retention.js';
 import { canTransition } from '../engine/lifecycle.js';
-import { conflict, notFound } from '../errors.js';
-import { serverDisplayName, serverProblem } from '../host.js';
-import type { Provider } from '../providers/types.js';
+import { ApiError, conflict, notFound } from '../errors.js';
+import { knownProviders, serverDisplayName, serverProblem } from '../host.js';
+import { serversNeedingAttention } from '../health/health.js';
+import type { Provider, ServerRef } from '../providers/types.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
 import { findSchedule, scheduleNames } from '../store/schedules.js';
 import {
@@ -24,7 +26,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
     const now = await clock.now(db);
     const names = await scheduleNames(db, [...new Set(rows.map((x) => x.schedule_id).filter((x): x is number => x !== null).map(Number))]);
     const servers = await ctx.host.getServers(rows.map((x) => Number(x.server_id)));
-    const known = new Set(ctx.providers.keys());
+    const known = knownProviders(ctx.providers, ctx.providerProblems);
     return rows.map((row) => {
       const provider = row.provider ? ctx.providers.get(row.provider) : undefined;
       const sid = Number(row.server_id);
@@ -38,7 +40,9 @@ export function snapshotsRouter(ctx: AppContext): Router {
   }
 
   r.get('/snapshots', async (req, res) => {
-    const { filter, limit } = parseListQuery(req.query);
+    const { filter, limit, needsAttention } = parseListQuery(req.query);
+    // "Needs attention": snapshots of servers whose health is not ok (docs/alerts.md).
+    if (needsAttention) filter.serverIds = await serversNeedingAttention(db, await clock.now(db), ctx.alerts?.deps.config.failingAfter ?? 3);
     const { rows, more } = await listPage(db, filter, limit);
     const last = rows[rows.length - 1];
     res.json({ items: await enrich(rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null });
@@ -88,7 +92,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
 
   // TRASH: delete at the provider, then drop our record. The engine does the provider call
   // (with its retries); we wait a little so the screen can usually show the outcome at once.
-  r.delete('/snapshots/:id', async (req, res) => {
+  const trash = async (req: Request, res: Response) => {
     const id = parseId(req.params.id, 'id');
     const row = await getSnapshot(db, id);
     const actor = actorOf(req);
@@ -123,10 +127,11 @@ export function snapshotsRouter(ctx: AppContext): Router {
       return;
     }
     res.status(202).json({ deleted: false, snapshot, message: after.last_error ? `Still trying: ${after.last_error}` : 'Deletion is under way at the provider.' });
-  });
+  };
+  r.delete('/snapshots/:id', trash);
 
   // DELETE RECORD: forget our record only; the provider copy (if any) is left as it is.
-  r.delete('/snapshots/:id/record', async (req, res) => {
+  const deleteRecord = async (req: Request, res: Response) => {
     const id = parseId(req.params.id, 'id');
     const row = await getSnapshot(db, id);
     // Forgetting a snapshot still being created would leave the provider's copy with no record pointing at it.
@@ -138,6 +143,32 @@ export function snapshotsRouter(ctx: AppContext): Router {
       detail: `Record removed; provider copy ${row.provider_snapshot_id ? `${row.provider_snapshot_id} left at ${row.provider ?? 'the provider'}` : 'never existed'} (${row.name})`, at: now,
     });
     res.json({ deleted: true, providerCopyKept: Boolean(row.provider_snapshot_id), message: row.provider_snapshot_id ? `Record removed. The copy at the provider (${row.provider_snapshot_id}) was left as it is.` : 'Record removed.' });
+  };
+  r.delete('/snapshots/:id/record', deleteRecord);
+
+  // Bulk Trash / Delete Record: each id goes through the same handler as a single click, and
+  // every row's outcome is reported (trashed, record-only, pending, delete-failed, refused).
+  r.post('/snapshots/bulk', async (req, res) => {
+    const body = parseOr400(z.object({
+      action: z.enum(['trash', 'delete_record']),
+      ids: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).min(1).max(200),
+    }).strict(), req.body);
+    const results = await Promise.all([...new Set(body.ids)].map(async (id) => {
+      const one = { statusCode: 200, body: {} as Record<string, unknown>, status(c: number) { this.statusCode = c; return this; }, json(b: Record<string, unknown>) { this.body = b; return this; } };
+      const fake = Object.assign(Object.create(req) as Request, { params: { id: String(id) } });
+      try {
+        await (body.action === 'trash' ? trash : deleteRecord)(fake, one as unknown as Response);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        return { id, outcome: e.status === 404 ? 'not-found' : 'refused', message: e.message };
+      }
+      const b = one.body as { deleted?: boolean; providerCopyKept?: boolean; message?: string; snapshot?: { status?: string } };
+      const outcome = body.action === 'delete_record' ? 'record-deleted'
+        : b.deleted ? (b.providerCopyKept ? 'record-only' : 'trashed')
+        : b.snapshot?.status === 'delete_failed' ? 'delete-failed' : 'pending';
+      return { id, outcome, message: b.message ?? '' };
+    }));
+    res.json({ results });
   });
 
   r.get('/snapshots/:id/events', async (req, res) => {
@@ -153,7 +184,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
     const server = (await ctx.host.getServers([body.serverId])).get(body.serverId);
     if (!server) throw notFound(`Server ${body.serverId}`);
     const provider = server.provider ? ctx.providers.get(server.provider) : undefined;
-    if (!provider) throw conflict(serverProblem(body.serverId, server, new Set(ctx.providers.keys())) ?? 'This server has no configured provider.');
+    if (!provider) throw conflict(serverProblem(body.serverId, server, knownProviders(ctx.providers, ctx.providerProblems)) ?? 'This server has no configured provider.');
     // The host may fire its hook twice for one snapshot: record it once.
     const existing = await findPanelRecord(db, body.serverId, body.providerSnapshotId);
     if (existing) {
@@ -161,7 +192,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
       res.status(200).json({ snapshot, alreadyRecorded: true });
       return;
     }
-    const foreign = await foreignPanelObject(provider, server.instanceId, body.providerSnapshotId);
+    const foreign = await foreignPanelObject(provider, { serverId: body.serverId, instanceId: server.instanceId ?? '', region: server.region, name: server.name }, body.providerSnapshotId);
     if (foreign) throw conflict(foreign);
     const now = await clock.now(db);
     const actor = actorOf(req);
@@ -172,7 +203,7 @@ export function snapshotsRouter(ctx: AppContext): Router {
       serverId: body.serverId, origin: 'panel', status: 'creating', provider: server.provider, providerType: provider.type,
       providerSnapshotId: needsResolve ? null : body.providerSnapshotId, pendingRef: needsResolve ? body.providerSnapshotId : null,
       name: `panel-${body.providerSnapshotId}`, serverName: serverDisplayName(server, body.serverId),
-      instanceId: server.instanceId, note: body.note ?? null, requestedBy: actor, now,
+      instanceId: server.instanceId, region: server.region, note: body.note ?? null, requestedBy: actor, now,
     });
     await recordEvent(db, { snapshotId: id, serverId: body.serverId, actor, action: 'recorded_from_panel', detail: `Host backup tab: ${body.providerSnapshotId}`, at: now });
     ctx.engine.wake();
@@ -204,9 +235,9 @@ function waitForSettled(ctx: AppContext, id: number, ms: number): Promise<void> 
  * provider that cannot be asked now, or an id it resolves later (DigitalOcean's action id), is
  * recorded (DigitalOcean: an action id is no snapshot id yet); the check before every delete (engine/ownership.ts) still protects it.
  */
-async function foreignPanelObject(provider: Provider, instanceId: string | null, id: string): Promise<string | null> {
-  if (!provider.describe || !instanceId) return null;
-  const facts = await provider.describe(id).catch(() => null);
-  if (!facts || facts.sourceInstanceId === null || facts.sourceInstanceId === instanceId) return null;
-  return `${provider.displayName} snapshot ${id} was made from server ${facts.sourceInstanceId}, not from this server (${instanceId}); it was not recorded.`;
+async function foreignPanelObject(provider: Provider, server: ServerRef, id: string): Promise<string | null> {
+  if (!provider.describe || !server.instanceId) return null;
+  const facts = await provider.describe(server, id).catch(() => null);
+  if (!facts || facts.sourceInstanceId === null || facts.sourceInstanceId === server.instanceId) return null;
+  return `${provider.displayName} snapshot ${id} was made from server ${facts.sourceInstanceId}, not from this server (${server.instanceId}); it was not recorded.`;
 }

@@ -64,7 +64,10 @@ export function toProviderError(
     return new ProviderError('auth', `AWS says the credentials for provider "${slug}" have expired: renew the sessionToken (or use a long-lived access key) in the providers file.`, opts);
   }
   if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
-    return new ProviderError('permission', `The AWS access key for provider "${slug}" is not allowed to call ec2:${action}: add that permission to its IAM policy and try again.`, opts);
+    // CreateImage with TagSpecifications also needs ec2:CreateTags (AWS authorises the tagging separately).
+    const needed = action === 'CreateImage' ? 'ec2:CreateImage and ec2:CreateTags (to tag the image while it is made)' : `ec2:${action}`;
+    const these = action === 'CreateImage' ? 'those permissions' : 'that permission';
+    return new ProviderError('permission', `The AWS access key for provider "${slug}" is not allowed to call ${needed}: add ${these} to its IAM policy and try again.`, opts);
   }
   if (code === 'OptInRequired' || code === 'PendingVerification') {
     return new ProviderError('not_enabled', `The AWS account for provider "${slug}" cannot use EC2 in ${region} yet (${code}): finish the account's sign-up or opt-in for this region.`, opts);

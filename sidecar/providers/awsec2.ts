@@ -11,11 +11,15 @@
  * makes a retried CreateImage safe: the second call fails `InvalidAMIName.Duplicate` and we
  * adopt the first image), and the AMI and its EBS snapshots carry the tags below.
  *
+ * Regions: WPCloudDeploy keeps every EC2 server under the one slug `awsec2` with its own
+ * region, so each call goes to the server's region (ServerRef.region), falling back to the
+ * entry's `region`; one SDK client per region, made on first use and kept.
+ *
  * Credentials go only into the SDK's static credential provider. Nothing here logs the
  * config, and errors are rebuilt as our own sentences (awsec2-errors.ts): the SDK error object (which holds the
  * raw response) is never attached as a cause.
  */
-import { z } from 'zod';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   EC2Client,
   CreateImageCommand,
@@ -23,7 +27,6 @@ import {
   DeregisterImageCommand,
   DeleteSnapshotCommand,
   type Image,
-  type Filter,
 } from '@aws-sdk/client-ec2';
 import { backoffMs } from '../backoff.js';
 import { cleanMessage, errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
@@ -39,29 +42,11 @@ import {
   type SnapshotMarker,
 } from './types.js';
 
-export const awsec2ConfigSchema = z.object({
-  type: z.literal('awsec2'),
-  accessKeyId: z.string().min(1, 'accessKeyId is required'),
-  secretAccessKey: z.string().min(1, 'secretAccessKey is required'),
-  sessionToken: z.string().min(1).optional(),
-  region: z.string().regex(/^[a-z0-9-]+$/, 'region must look like us-east-1'),
-  /** Replaces `https://ec2.{region}.amazonaws.com` (private clouds, tests). */
-  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** Attempts per API call, first try included, before the engine's own backoff takes over. */
-  maxAttempts: z.number().int().min(1).max(10).default(4),
-  /** First backoff step and cap for throttling / transient retries inside one call. */
-  backoffBaseMs: z.number().int().min(1).default(1_000),
-  backoffCapMs: z.number().int().min(1).default(20_000),
-  /** Whole request timeout (connect + response). */
-  requestTimeoutMs: z.number().int().min(50).default(30_000),
-}).strict();
+import { awsec2ConfigSchema, type Awsec2Config } from './awsec2-config.js';
+import { amiName, AWS_MANAGED_BY, AWS_REGION, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID, createdAtOf, createdRef, snapshotIdsOf, tagValue } from './awsec2-names.js';
 
-export type Awsec2Config = z.input<typeof awsec2ConfigSchema>;
-
-/** Tag keys we put on every AMI and EBS snapshot we create. */
-export const AWS_TAG_SNAPSHOT_ID = 'ss:snapshot-id';
-export const AWS_TAG_MANAGED_BY = 'ss:managed-by';
-export const AWS_MANAGED_BY = 'scheduled-snapshots';
+export { awsec2ConfigSchema, type Awsec2Config };
+export { amiName, AWS_MANAGED_BY, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID };
 
 const CAPABILITIES: ProviderCapabilities = {
   create: true,
@@ -74,21 +59,23 @@ const CAPABILITIES: ProviderCapabilities = {
   ],
 };
 
-/** AMI names: 3–128 characters of letters, digits and ()[] ./-'@_ (CreateImage's rule). */
-export function amiName(marker: SnapshotMarker): string {
-  const cleaned = marker.name.replace(/[^A-Za-z0-9()[\] ./'@_-]/g, '-').slice(0, 128);
-  return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
-}
+/** Page size for DescribeImages by name (AWS asks callers to paginate it). */
+const PAGE_SIZE = 100;
 
 export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: ProviderContext): Provider {
   const config = awsec2ConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'awsec2' });
   const sleep = ctx.sleep ?? realSleep;
   const random = ctx.random ?? Math.random;
+  const now = ctx.now ?? Date.now;
   const secrets = [config.secretAccessKey, config.sessionToken ?? '', config.accessKeyId];
 
-  const client = new EC2Client({
-    region: config.region,
+  const clients = new Map<string, EC2Client>();
+  const regionOfCall = new AsyncLocalStorage<string>();
+  /** The region the current call works in (set by `inRegion` around every public method). */
+  const currentRegion = (): string => regionOfCall.getStore() ?? config.region ?? '';
+  const newClient = (region: string) => new EC2Client({
+    region,
     ...(config.apiUrl ? { endpoint: config.apiUrl.replace(/\/+$/, '') } : {}),
     credentials: {
       accessKeyId: config.accessKeyId,
@@ -102,6 +89,23 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       throwOnRequestTimeout: true,
     },
   });
+  // The functions below send through `client`; it picks the client of the current call's region.
+  const client = {
+    send: ((command: Parameters<EC2Client['send']>[0]) => {
+      const region = currentRegion();
+      let c = clients.get(region);
+      if (!c) clients.set(region, (c = newClient(region)));
+      return c.send(command);
+    }) as EC2Client['send'],
+  };
+  function inRegion<T>(server: ServerRef, fn: () => Promise<T>): Promise<T> {
+    // Only a value shaped like an AWS region (us-east-1, us-gov-west-1) counts; anything else falls back.
+    const region = server.region && AWS_REGION.test(server.region) ? server.region : config.region;
+    if (!region) {
+      return Promise.reject(new ProviderError('invalid', `Server #${server.serverId} has no AWS region in the panel and provider "${slug}" has no "region" in the providers file: set one of them.`));
+    }
+    return regionOfCall.run(region, fn);
+  }
 
 
   /** The AWS error code (and raw message) behind each ProviderError we made, for callers that branch on it. */
@@ -120,23 +124,13 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         return await fn();
       } catch (err) {
         const wait = backoffMs(attempt + 1, config.backoffBaseMs, config.backoffCapMs, random);
-        const pe = toProviderError(err, action, wait, { slug, region: config.region, secrets });
+        const pe = toProviderError(err, action, wait, { slug, region: currentRegion(), secrets });
         if (!(err instanceof ProviderError)) awsDetail.set(pe, { code: errorCode(err), message: String((err as AwsErrorShape)?.message ?? '') });
         log.debug({ action, attempt, code: errorCode(err), requestId: (err as AwsErrorShape)?.$metadata?.requestId, retryable: pe.retryable }, 'ec2 call failed');
         if (!pe.retryable || attempt + 1 >= config.maxAttempts) throw pe;
         await sleep(wait);
       }
     }
-  }
-
-  function tagValue(image: Image, key: string): string | undefined {
-    return image.Tags?.find((t) => t.Key === key)?.Value;
-  }
-
-  function snapshotIdsOf(image: Image): string[] {
-    const ids: string[] = [];
-    for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) ids.push(m.Ebs.SnapshotId);
-    return ids;
   }
 
   function toSnapshot(image: Image): ProviderSnapshot {
@@ -168,7 +162,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
 
   async function describeById(imageId: string): Promise<Image | null> {
     try {
-      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({ ImageIds: [imageId] })));
+      // IncludeDisabled: a disabled AMI still exists (and still costs storage); it is not gone.
+      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDisabled: true })));
       return out.Images?.find((i) => i.ImageId === imageId) ?? null;
     } catch (err) {
       const code = awsCodeOf(err);
@@ -177,19 +172,22 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }
   }
 
-  /** Our images with this exact name (owner self), following NextToken. */
-  async function describeByName(name: string): Promise<Image[]> {
-    const filters: Filter[] = [{ Name: 'name', Values: [name] }];
-    const found: Image[] = [];
+  /** Our images (owner self) matching these filters, every page (NextToken). */
+  async function* describePages(filters: { Name: string; Values: string[] }[]): AsyncIterable<Image> {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
       const out = await call('DescribeImages', () =>
-        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, ...(token ? { NextToken: token, MaxResults: 100 } : {}) })),
+        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, IncludeDisabled: true, MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}) })),
       );
-      for (const img of out.Images ?? []) if (img.Name === name) found.push(img);
+      yield* out.Images ?? [];
       nextToken = out.NextToken || undefined;
     } while (nextToken);
+  }
+
+  async function describeByName(name: string): Promise<Image[]> {
+    const found: Image[] = [];
+    for await (const img of describePages([{ Name: 'name', Values: [name] }])) if (img.Name === name) found.push(img);
     return found;
   }
 
@@ -216,6 +214,12 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }
     if (!image) {
       const found = await findByMarker(server, marker);
+      if (!found && named) {
+        // AWS named the image but does not show it yet (eventual consistency): follow it by
+        // that id (AWS said it carries our marker name).
+        log.info({ imageId: named }, 'adopted an AMI that is not visible yet after duplicate name');
+        return { providerSnapshotId: named, pendingRef: createdRef(now()), state: 'creating', sizeBytes: null };
+      }
       if (!found) throw new ProviderError('failed', `AWS says an AMI named "${amiName(marker)}" already exists, but it could not be found in this account.`);
       log.info({ imageId: found.providerSnapshotId }, 'adopted existing AMI after duplicate name');
       return { providerSnapshotId: found.providerSnapshotId, state: found.state, sizeBytes: null };
@@ -248,7 +252,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         ),
       );
       if (!out.ImageId) throw new ProviderError('bad_response', 'AWS accepted CreateImage but did not say which image it made.');
-      return { providerSnapshotId: out.ImageId, state: 'creating', sizeBytes: null };
+      return { providerSnapshotId: out.ImageId, pendingRef: createdRef(now()), state: 'creating', sizeBytes: null };
     } catch (err) {
       // A retried or repeated CreateImage (the first one went through): the name is ours.
       if (awsCodeOf(err) === 'InvalidAMIName.Duplicate') {
@@ -268,7 +272,13 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
       return found;
     }
     const image = await describeById(ref.providerSnapshotId);
-    return image ? toSnapshot(image) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
+    if (image) return toSnapshot(image);
+    const createdAt = createdAtOf(ref.pendingRef);
+    if (createdAt !== null && now() - createdAt < config.visibilityGraceMs) {
+      // Not visible yet: EC2 can answer NotFound for a new image for a while.
+      return { providerSnapshotId: ref.providerSnapshotId, state: 'creating', sizeBytes: null };
+    }
+    return { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
   }
 
   async function deleteSnapshots(snapshotIds: string[]): Promise<void> {
@@ -339,11 +349,11 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     type: 'awsec2',
     displayName: 'AWS EC2',
     capabilities: CAPABILITIES,
-    create,
-    status,
-    findByMarker,
-    delete: deleteImage,
-    describe: describeImage,
+    create: (server, marker) => inRegion(server, () => create(server, marker)),
+    status: (server, ref) => inRegion(server, () => status(server, ref)),
+    findByMarker: (server, marker) => inRegion(server, () => findByMarker(server, marker)),
+    delete: (server, imageId) => inRegion(server, () => deleteImage(server, imageId)),
+    describe: (server, imageId) => inRegion(server, () => describeImage(imageId)),
     listOurs,
   };
 
@@ -353,17 +363,21 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     return image && image.State !== 'deregistered' ? factsOf(image) : null;
   }
 
-  /** DescribeImages with Owners=self and the filter `tag:ss:managed-by=scheduled-snapshots`, every page. */
-  async function* listOurs(): AsyncIterable<SnapshotFacts> {
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const out = await call('DescribeImages', () => client.send(new DescribeImagesCommand({
-        Owners: ['self'], IncludeDisabled: true, Filters: [{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }], MaxResults: 100, ...(token ? { NextToken: token } : {}),
-      })));
-      for (const image of out.Images ?? []) if (image.State !== 'deregistered') yield factsOf(image);
-      nextToken = out.NextToken || undefined;
-    } while (nextToken);
+  /**
+   * DescribeImages with the filter `tag:ss:managed-by=scheduled-snapshots`, every page, in
+   * each region reconciliation names (the regions our servers and records use) and the
+   * entry's own. A region is one call context, so each page is fetched inside it.
+   */
+  async function* listOurs(regions: readonly string[] = []): AsyncIterable<SnapshotFacts> {
+    const all = new Set([...regions, config.region ?? ''].filter((r) => AWS_REGION.test(r)));
+    for (const region of all) {
+      const pages = describePages([{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }])[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await regionOfCall.run(region, () => pages.next());
+        if (next.done) break;
+        if (next.value.State !== 'deregistered') yield { ...factsOf(next.value), region };
+      }
+    }
   }
 
   function factsOf(image: Image): SnapshotFacts {

@@ -45,6 +45,8 @@ export const digitaloceanConfigSchema = z.object({
   /** Personal access token with read and write scope. */
   token: z.string().min(1, 'token is required (a DigitalOcean personal access token with write scope)'),
   /** Tag put on our snapshots after creation; false to skip tagging. */
+  /** How long the engine waits before asking a busy droplet again (another action runs on it). */
+  busyWaitMs: z.number().int().min(1_000).max(3_600_000).optional(),
   tag: z
     .union([z.string().regex(/^[A-Za-z0-9:_-]{1,255}$/, 'tag may hold letters, digits, colons, dashes and underscores'), z.literal(false)])
     .optional(),
@@ -134,6 +136,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
   const log = ctx.log.child({ provider: slug, type: 'digitalocean' });
   const now = ctx.now ?? Date.now;
   const tag = config.tag === undefined ? DEFAULT_TAG : config.tag;
+  const busyWaitMs = config.busyWaitMs ?? 60_000;
   const http = bearerClient({
     type: 'digitalocean', baseURL, token: config.token, budgetKey: config.token, config, ctx, log,
     providerName: NAME, describeFailure: describeDoFailure,
@@ -231,6 +234,35 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     };
   }
 
+  /**
+   * DigitalOcean refused our snapshot as busy ("Droplet already has a pending event."): a
+   * droplet runs one action at a time, and that action may be our own create whose answer was
+   * lost. If our snapshot (by its unique name) already exists, adopt it. If the droplet's
+   * action list shows an action in progress — ours or anyone's: an action does not carry the
+   * snapshot's name — this is a wait, not a failed attempt (`params.wait`): the engine asks
+   * again later without using up its attempts, and once the action is done either finds our
+   * snapshot by name or creates it on a free droplet.
+   */
+  async function whileBusy(server: ServerRef, marker: SnapshotMarker, refused: ProviderError): Promise<CreateResult> {
+    const ours = await findByMarker(server, marker);
+    if (ours) {
+      log.info({ snapshot: ours.providerSnapshotId }, 'droplet busy, but our snapshot already exists: adopted');
+      return { providerSnapshotId: ours.providerSnapshotId, state: ours.state, sizeBytes: ours.sizeBytes ?? null };
+    }
+    const res = await http.request({
+      method: 'GET', url: `/v2/droplets/${numericId(server.instanceId, 'droplet')}/actions`, params: { page: 1, per_page: 20 }, acceptStatuses: [404],
+    });
+    if (isGone(res)) throw refused;
+    const { actions } = parseBody(z.object({ actions: z.array(actionSchema) }), res.data, NAME, 'the droplet\'s actions');
+    const running = actions.find((a) => a.status === 'in-progress');
+    if (!running) throw refused; // it ended meanwhile: an ordinary retry
+    const what = running.type === 'snapshot' ? 'a snapshot' : `an action (${running.type ?? 'unknown'})`;
+    throw new ProviderError('busy', `${NAME} droplet ${server.instanceId} is still busy with ${what} started ${running.started_at ?? 'recently'}.`, {
+      status: refused.status, retryAfterMs: busyWaitMs, retry: { kind: 'tried again', subject: 'the snapshot', inMs: busyWaitMs },
+      params: { provider: NAME, providerCode: 'pending_event', wait: true },
+    });
+  }
+
   async function findByMarker(server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
     const found = await findSnapshot(server.instanceId, (s) => s.name === marker.name);
     return found ? available(found) : null;
@@ -258,20 +290,26 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
 
     async create(server, marker): Promise<CreateResult> {
       const dropletId = numericId(server.instanceId, 'droplet');
-      const res = await http.request({
-        method: 'POST',
-        url: `/v2/droplets/${dropletId}/actions`,
-        data: { type: 'snapshot', name: marker.name },
-        // A busy droplet refused the request outright, so sending it again is safe.
-        retryWhen: isBusy,
-        describeFailure: (f) =>
-          f.status === 404 && bodyErrorCode(f.body) === 'not_found'
-            ? new ProviderError('not_found', `${NAME} has no droplet ${dropletId}: was it deleted?`, { status: 404 })
-            : undefined,
-      });
+      let res: HttpResponse<unknown>;
+      try {
+        res = await http.request({
+          method: 'POST',
+          url: `/v2/droplets/${dropletId}/actions`,
+          data: { type: 'snapshot', name: marker.name },
+          // No in-call retry on busy: a droplet's action takes minutes, so whileBusy hands
+          // the wait to the engine instead of spending requests on it.
+          describeFailure: (f) =>
+            f.status === 404 && bodyErrorCode(f.body) === 'not_found'
+              ? new ProviderError('not_found', `${NAME} has no droplet ${dropletId}: was it deleted?`, { status: 404 })
+              : undefined,
+        });
+      } catch (err) {
+        if (err instanceof ProviderError && err.code === 'busy') return whileBusy(server, marker, err);
+        throw err;
+      }
       // A lost answer is not looked for here: the snapshot is not listed before the action
       // completes, and a second create meanwhile is refused as busy (droplets take one at a
-      // time), after which findByMarker finds it.
+      // time), which whileBusy turns into a wait until findByMarker finds it.
       const { action } = parseBody(z.object({ action: actionSchema }), res.data, NAME, 'the snapshot action');
       return { providerSnapshotId: null, pendingRef: String(action.id), state: 'creating' };
     },
@@ -314,7 +352,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     },
 
     /** `GET /v2/snapshots/{id}`: its name (our marker name when ours) and `resource_id`, the droplet it was made from. */
-    async describe(providerSnapshotId): Promise<SnapshotFacts | null> {
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
       const res = await getSnapshot(providerSnapshotId);
       if (isGone(res)) return null;
       return factsOf(parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${providerSnapshotId}`).snapshot);

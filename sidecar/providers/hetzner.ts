@@ -265,7 +265,7 @@ export function createHetznerProvider(slug: string, config: HetznerConfig, ctx: 
       return snapshotOf(image);
     },
 
-    async describe(providerSnapshotId): Promise<SnapshotFacts | null> {
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
       const image = await getImage(providerSnapshotId);
       return image ? factsOf(image) : null;
     },

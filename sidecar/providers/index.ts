@@ -1,3 +1,7 @@
+/**
+ * The registry: provider `type` → its config schema and factory. The providers file maps the
+ * host's provider slugs (`vultr-v2`, `awsec2`, `digital-ocean`, or a custom slug) to a type.
+ */
 import { z } from 'zod';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
@@ -12,10 +16,6 @@ import type { BudgetRegistry } from './http/budget.js';
 import { createSharedBudgetRegistry } from './http/shared-budget.js';
 import type { Provider, ProviderConfig } from './types.js';
 
-/**
- * The registry: provider `type` → its config schema and factory. The providers file maps the
- * host's provider slugs (`vultr-v2`, `awsec2`, `digital-ocean`, or a custom slug) to a type.
- */
 interface Entry {
   schema: z.ZodType;
   create: (slug: string, config: never, ctx: RegistryContext & { budgets: BudgetRegistry }) => Provider;

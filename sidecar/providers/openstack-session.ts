@@ -34,6 +34,8 @@ export interface Session {
   expiresAt: number;
   computeUrl: string;
   imageUrl: string;
+  /** Cinder v3 (block storage), for the volume snapshots of volume-backed servers; null when the catalog has none. */
+  volumeUrl: string | null;
   projectId: string | null;
 }
 
@@ -55,7 +57,29 @@ export interface OpenstackSession {
   /** The current session, logging in when there is none or its token is about to expire. */
   currentSession(): Promise<Session>;
   /** A Nova or Glance request with our token; one new login and one resend after a 401. */
-  authed<T>(service: 'Nova' | 'Glance', req: HttpRequest): Promise<HttpResponse<T>>;
+  authed<T>(service: Service, req: HttpRequest): Promise<HttpResponse<T>>;
+}
+
+export type Service = 'Nova' | 'Glance' | 'Cinder';
+
+/** The Keystone v3 identity (and scope) of a login: an application credential or a user's password. */
+function identityOf(config: z.output<typeof openstackConfigSchema>): { body: Record<string, unknown>; account: string } {
+  const domain = (name?: string, id?: string) => (id ? { id } : { name });
+  if (config.applicationCredentialId) {
+    // An application credential is bound to its project: Keystone refuses an explicit scope.
+    return {
+      body: { identity: { methods: ['application_credential'], application_credential: { id: config.applicationCredentialId, secret: config.applicationCredentialSecret } } },
+      account: `app-credential\n${config.applicationCredentialId}`,
+    };
+  }
+  const project = config.projectId ? { id: config.projectId } : { name: config.projectName, domain: domain(config.projectDomainName, config.projectDomainId) };
+  return {
+    body: {
+      identity: { methods: ['password'], password: { user: { name: config.username, domain: domain(config.userDomainName, config.userDomainId), password: config.password } } },
+      scope: { project },
+    },
+    account: [config.userDomainId ?? config.userDomainName, config.username, config.password, config.projectDomainId ?? config.projectDomainName, config.projectId ?? config.projectName].join('\n'),
+  };
 }
 
 export function createOpenstackSession(
@@ -66,22 +90,25 @@ export function createOpenstackSession(
 ): OpenstackSession {
   const now = ctx.now ?? Date.now;
   const authBase = trimSlash(config.authUrl).replace(/\/v3$/, '');
+  const identity = identityOf(config);
   const budget = ctx.budgets.forAccount(
-    { type: 'openstack', baseURL: authBase, credential: `${config.userDomainName}\n${config.username}\n${config.password}\n${config.projectDomainName}\n${config.projectName}` },
+    { type: 'openstack', baseURL: authBase, credential: identity.account },
     budgetLimits('openstack', config.budget),
   );
 
-  function describeFailure(service: 'Keystone' | 'Nova' | 'Glance') {
+  function describeFailure(service: 'Keystone' | Service) {
     return (f: HttpFailure): ProviderError | undefined => {
       const said = (service === 'Nova' ? novaMessage(f.body) : providerMessage(f.body)) ?? '';
       const tail = said ? ` (${said})` : '';
       if (f.status === 401) {
         return service === 'Keystone'
-          ? new ProviderError('auth', `OpenStack (Keystone) refused the login for provider "${slug}": check username, password, userDomainName, projectName and projectDomainName in the providers file.`, { status: 401 })
+          ? new ProviderError('auth', config.applicationCredentialId
+            ? `OpenStack (Keystone) refused the application credential for provider "${slug}": check applicationCredentialId and applicationCredentialSecret in the providers file (and that the credential has not expired).`
+            : `OpenStack (Keystone) refused the login for provider "${slug}": check username, password, userDomainName, projectName and projectDomainName in the providers file.`, { status: 401 })
           : new ProviderError('auth', `OpenStack ${service} refused our token for provider "${slug}" even after logging in again.`, { status: 401 });
       }
       if (f.status === 403) {
-        return new ProviderError('permission', `OpenStack ${service} refused the request${tail}: the user for provider "${slug}" lacks a role or policy it needs in project "${config.projectName}".`, { status: 403 });
+        return new ProviderError('permission', `OpenStack ${service} refused the request${tail}: the user for provider "${slug}" lacks a role or policy it needs in its project.`, { status: 403 });
       }
       if (f.status === 404) {
         return new ProviderError('not_found', `OpenStack ${service} does not know what we asked for (${f.method} ${f.url}): check the server's instance id and the region.`, { status: 404 });
@@ -97,7 +124,7 @@ export function createOpenstackSession(
   }
 
   const clients = new Map<string, HttpClient>();
-  function clientFor(baseURL: string, service: 'Keystone' | 'Nova' | 'Glance'): HttpClient {
+  function clientFor(baseURL: string, service: 'Keystone' | Service): HttpClient {
     const key = `${service} ${baseURL}`;
     let c = clients.get(key);
     if (!c) {
@@ -136,15 +163,7 @@ export function createOpenstackSession(
       method: 'POST',
       url: '/v3/auth/tokens',
       idempotent: true, // a login has no side effect worth guarding: resend after a 5xx
-      data: {
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: config.username, domain: { name: config.userDomainName }, password: config.password } },
-          },
-          scope: { project: { name: config.projectName, domain: { name: config.projectDomainName } } },
-        },
-      },
+      data: { auth: identity.body },
     });
     const token = res.headers['x-subject-token'];
     if (!token) throw new ProviderError('bad_response', 'OpenStack Keystone accepted the login but sent no token (X-Subject-Token); check authUrl.');
@@ -153,6 +172,7 @@ export function createOpenstackSession(
     if (Number.isNaN(expiresAt)) throw new ProviderError('bad_response', 'OpenStack Keystone sent a token without a readable expiry time.');
     const computeUrl = config.apiUrl ? trimSlash(config.apiUrl) : pickEndpoint(body.token.catalog, 'compute');
     const imageUrl = config.imageUrl ? trimSlash(config.imageUrl) : pickEndpoint(body.token.catalog, 'image');
+    const volumeUrl = config.volumeUrl ? trimSlash(config.volumeUrl) : pickEndpoint(body.token.catalog, 'block-storage') ?? pickEndpoint(body.token.catalog, 'volumev3');
     for (const [what, url] of [['compute (Nova)', computeUrl], ['image (Glance)', imageUrl]] as const) {
       if (!url) {
         throw new ProviderError('invalid', `The OpenStack catalog has no ${config.interface} ${what} endpoint in region "${config.region}": check region (or set ${what.startsWith('compute') ? 'apiUrl' : 'imageUrl'}) for provider "${slug}".`);
@@ -165,6 +185,7 @@ export function createOpenstackSession(
       computeUrl: computeUrl as string,
       // Glance's versioned paths are ours to add: accept catalog URLs with or without /v2.
       imageUrl: (imageUrl as string).replace(/\/v2(\.\d+)?$/, ''),
+      volumeUrl,
       projectId: body.token.project?.id ?? null,
     };
   }
@@ -181,10 +202,14 @@ export function createOpenstackSession(
   }
 
   /** A Nova or Glance request with our token; one new login and one resend after a 401. */
-  async function authed<T>(service: 'Nova' | 'Glance', req: HttpRequest): Promise<HttpResponse<T>> {
+  async function authed<T>(service: Service, req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 1; ; attempt++) {
       const s = await currentSession();
-      const client = clientFor(service === 'Nova' ? s.computeUrl : s.imageUrl, service);
+      const base = service === 'Nova' ? s.computeUrl : service === 'Glance' ? s.imageUrl : s.volumeUrl;
+      if (!base) {
+        throw new ProviderError('invalid', `The OpenStack catalog has no ${config.interface} block-storage (Cinder v3) endpoint in region "${config.region}", needed for the volume snapshots of this server's image: set volumeUrl for provider "${slug}".`);
+      }
+      const client = clientFor(base, service);
       try {
         return await client.request<T>({ ...req, headers: { ...req.headers, 'X-Auth-Token': s.token } });
       } catch (err) {

@@ -25,6 +25,7 @@ import type { HttpResponse } from './http/client.js';
 import { restTuningShape } from './http/config.js';
 import { parseBody } from './http/failures.js';
 import { createOpenstackSession } from './openstack-session.js';
+import { createVolumeSnapshots } from './openstack-volumes.js';
 import {
   ProviderError,
   type CreateResult,
@@ -38,15 +39,27 @@ import {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+const optionalText = z.string().min(1).optional();
+
 export const openstackConfigSchema = z.object({
   type: z.literal('openstack'),
   /** Keystone, without `/v3` (a trailing `/v3` is tolerated and dropped). */
   authUrl: httpUrl,
-  username: z.string().min(1, 'username is required'),
-  password: z.string().min(1, 'password is required'),
-  userDomainName: z.string().min(1, 'userDomainName is required'),
-  projectName: z.string().min(1, 'projectName is required'),
-  projectDomainName: z.string().min(1, 'projectDomainName is required'),
+  /**
+   * Either a Keystone v3 application credential (id + secret; it carries its own project
+   * scope), or a user and password scoped to a project. Domains and the project may be given
+   * by name or by id.
+   */
+  applicationCredentialId: optionalText,
+  applicationCredentialSecret: optionalText,
+  username: optionalText,
+  password: optionalText,
+  userDomainName: optionalText,
+  userDomainId: optionalText,
+  projectName: optionalText,
+  projectId: optionalText,
+  projectDomainName: optionalText,
+  projectDomainId: optionalText,
   region: z.string().min(1, 'region is required'),
   /** Which catalog endpoints to use. */
   interface: z.enum(['public', 'internal', 'admin']).default('public'),
@@ -54,9 +67,23 @@ export const openstackConfigSchema = z.object({
   ...restTuningShape,
   /** Overrides the image (Glance) endpoint from the catalog. */
   imageUrl: httpUrl.optional(),
+  /** Overrides the block-storage (Cinder v3, with the project id) endpoint from the catalog. */
+  volumeUrl: httpUrl.optional(),
   /** Start a new session this long before the token's `expires_at`. */
   tokenRefreshMarginMs: z.number().int().min(0).max(3_600_000).default(120_000),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  const missing = (field: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [field], message });
+  if (c.applicationCredentialId || c.applicationCredentialSecret) {
+    if (!c.applicationCredentialId) missing('applicationCredentialId', 'applicationCredentialId is required with applicationCredentialSecret');
+    if (!c.applicationCredentialSecret) missing('applicationCredentialSecret', 'applicationCredentialSecret is required with applicationCredentialId');
+    return;
+  }
+  if (!c.username) missing('username', 'username is required (or use applicationCredentialId and applicationCredentialSecret)');
+  else if (!c.password) missing('password', 'password is required');
+  else if (!c.userDomainName && !c.userDomainId) missing('userDomainName', 'userDomainName (or userDomainId) is required');
+  else if (!c.projectName && !c.projectId) missing('projectName', 'projectName (or projectId) is required');
+  else if (!c.projectId && !c.projectDomainName && !c.projectDomainId) missing('projectDomainName', 'projectDomainName (or projectDomainId) is required');
+});
 
 export type OpenstackConfig = z.input<typeof openstackConfigSchema>;
 
@@ -80,7 +107,7 @@ const imageSchema = z.looseObject({
   status: z.string(),
   size: z.number().nullable().optional(),
 });
-type GlanceImage = z.infer<typeof imageSchema>;
+export type GlanceImage = z.infer<typeof imageSchema>;
 
 const imageListSchema = z.object({
   images: z.array(imageSchema),
@@ -96,6 +123,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
   const config = openstackConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'openstack' });
   const { currentSession, authed } = createOpenstackSession(slug, config, ctx, log);
+  const { volumeSnapshotIds, withVolumes, deleteVolumeSnapshots } = createVolumeSnapshots(authed, log);
 
   // ------------------------------------------------------------------ images
 
@@ -130,15 +158,26 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     }
   }
 
-  /** `next` from Glance is a path under the image endpoint (`/v2/images?marker=…`). */
-  function nextPath(next: string, imageUrl: string): string {
-    if (/^https?:\/\//.test(next)) {
-      const u = new URL(next);
-      const basePath = new URL(imageUrl).pathname.replace(/\/+$/, '');
-      const path = u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
-      return path + u.search;
+  /**
+   * `next` from Glance is a path under the image endpoint (`/v2/images?marker=…`). A link to
+   * another origin (absolute or `//host/…`) is never followed: paging stops there, so a
+   * misbehaving endpoint cannot send our token elsewhere.
+   */
+  function nextPath(next: string, imageUrl: string): string | null {
+    const base = new URL(imageUrl);
+    let u: URL;
+    try {
+      u = new URL(next, base);
+    } catch {
+      return null;
     }
-    return next.startsWith('/') ? next : `/${next}`;
+    if (u.origin !== base.origin) {
+      log.warn({ origin: u.origin }, 'Glance pagination link points at another origin; not followed');
+      return null;
+    }
+    const basePath = base.pathname.replace(/\/+$/, '');
+    const path = u.pathname.startsWith(basePath) ? u.pathname.slice(basePath.length) : u.pathname;
+    return (path.startsWith('/') ? path : `/${path}`) + u.search;
   }
 
   async function imagesNamed(name: string): Promise<GlanceImage[]> {
@@ -162,7 +201,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
   async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
     const images = (await imagesNamed(openstackImageName(marker))).filter((i) => belongsTo(i, marker));
     const live = images.find((i) => i.status !== 'deleted' && i.status !== 'pending_delete') ?? images[0];
-    return live ? toSnapshot(live) : null;
+    return live ? withVolumes(live, toSnapshot(live)) : null;
   }
 
   // ------------------------------------------------------------------ create
@@ -241,10 +280,15 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
       return found;
     }
     const img = await getImage(ref.providerSnapshotId);
-    return img ? toSnapshot(img) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
+    return img ? withVolumes(img, toSnapshot(img)) : { providerSnapshotId: ref.providerSnapshotId, state: 'gone' };
   }
 
   async function deleteImage(_server: ServerRef, imageId: string): Promise<{ alreadyGone: boolean }> {
+    // A volume-backed server's image only points at Cinder snapshots: deleting the image
+    // alone would leave them, billed and untracked.
+    const img = await getImage(imageId);
+    if (!img || img.status === 'deleted') return { alreadyGone: true };
+    await deleteVolumeSnapshots(volumeSnapshotIds(img));
     try {
       await authed('Glance', { method: 'DELETE', url: `/v2/images/${encodeURIComponent(imageId)}` });
       return { alreadyGone: false };
@@ -272,7 +316,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     status,
     findByMarker,
     delete: deleteImage,
-    describe: describeImage,
+    describe: (_server, imageId) => describeImage(imageId),
     listOurs,
   };
 

@@ -1,10 +1,3 @@
-
-import { z } from 'zod';
-import type { Clock, DB } from '../db.js';
-import type { ProviderContext } from './context.js';
-import { markerIdOfName } from './marker.js';
-import { ProviderError, type CreateResult, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotFacts, type SnapshotMarker } from './types.js';
-
 /**
  * A simulated cloud for the demo and the tests: no network. Its "cloud" is a table in our
  * database, so several sidecars (and a restarted one) see the same provider — that is what
@@ -17,6 +10,13 @@ import { ProviderError, type CreateResult, type Provider, type ProviderSnapshot,
  * "429"; slowMs — every call takes this long; neverCompletes — instance ids whose snapshots
  * stay pending for ever; sizeBytes.
  */
+
+import { z } from 'zod';
+import type { Clock, DB } from '../db.js';
+import type { ProviderContext } from './context.js';
+import { markerIdOfName } from './marker.js';
+import { ProviderError, type CreateResult, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotFacts, type SnapshotMarker } from './types.js';
+
 export const sandboxConfigSchema = z.object({
   type: z.literal('sandbox'),
   latencyMs: z.number().int().min(0).max(86_400_000).default(3000),
@@ -126,7 +126,7 @@ export function createSandboxProvider(slug: string, config: SandboxConfig, ctx: 
       return { alreadyGone: Number(res.numDeletedRows) === 0 };
     },
 
-    async describe(providerSnapshotId): Promise<SnapshotFacts | null> {
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
       await callPreamble();
       const id = parseId(providerSnapshotId);
       if (id === null) return null;

@@ -110,16 +110,19 @@ export interface Provider {
 
   /**
    * What the provider says about one snapshot, for the ownership check before every delete
-   * (engine/ownership.ts); null when the provider no longer has it.
+   * (engine/ownership.ts); null when the provider no longer has it. `server` is the record's
+   * server (EC2 looks in its region).
    */
-  describe?(providerSnapshotId: string): Promise<SnapshotFacts | null>;
+  describe?(server: ServerRef, providerSnapshotId: string): Promise<SnapshotFacts | null>;
 
   /**
    * Every snapshot of this account that carries our marker, through the provider's own list
    * filter where it has one (label selector, tag, description). Reconciliation
-   * (engine/reconcile.ts) records the ones without a record as `found`.
+   * (engine/reconcile.ts) records the ones without a record as `found`. `regions`: the
+   * regions the account's servers and records use; EC2 lists each of them (and the entry's
+   * own), the others have one listing per account and ignore it.
    */
-  listOurs?(): AsyncIterable<SnapshotFacts>;
+  listOurs?(regions?: readonly string[]): AsyncIterable<SnapshotFacts>;
 }
 
 /** A snapshot as the provider describes it: whose it is and where it was made from. */
@@ -130,6 +133,8 @@ export interface SnapshotFacts extends ProviderSnapshot {
   markerSnapshotId: number | null;
   /** The provider's id of the server it was made from, where the API tells; null otherwise. */
   sourceInstanceId: string | null;
+  /** The region it was listed in, where the account spans regions (EC2); a found record keeps it. */
+  region?: string | null;
   /**
    * True where the provider's API never says which server a snapshot was made from (Vultr):
    * a panel record cannot be checked then, and is trusted as the host recorded it.
@@ -198,6 +203,12 @@ export interface ProviderErrorParams {
   retryAfterMs: number | null;
   /** The provider's own error code (AWS `RequestLimitExceeded`, Hetzner `locked`, `ECONNRESET`, …). */
   providerCode?: string;
+  /**
+   * The provider is busy with work that is not a failure of ours (DigitalOcean: another action
+   * runs on the droplet, which may be our own create whose answer was lost). The engine waits
+   * `retryAfterMs` without counting a failed attempt, as for its own request budget.
+   */
+  wait?: boolean;
 }
 
 export class ProviderError extends Error {

@@ -106,9 +106,10 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
     providerName: NAME, describeFailure: describeVultrFailure,
   });
 
-  async function getSnapshot(id: string): Promise<VultrSnapshot | null> {
-    const res = await http.request({ method: 'GET', url: `/v2/snapshots/${pathId(id, 'snapshot')}`, acceptStatuses: [404] });
-    if (isGone(res)) return null;
+  /** The snapshot, or null when Vultr answers 400/404 for its id and the list (by `description` where known) does not show it either. */
+  async function getSnapshot(id: string, description: string | null = null): Promise<VultrSnapshot | null> {
+    const res = await http.request({ method: 'GET', url: `/v2/snapshots/${pathId(id, 'snapshot')}`, acceptStatuses: [400, 404] });
+    if (res.status === 400 || isGone(res)) return stillListed(id, description);
     return parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${id}`).snapshot;
   }
 
@@ -117,24 +118,41 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
     return !isGone(res);
   }
 
-  async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
+  /**
+   * The first listed snapshot `pick` accepts, paging through `GET /v2/snapshots` (narrowed by
+   * the `description` filter where we know the description).
+   */
+  async function listed(description: string | null, pick: (s: VultrSnapshot) => boolean): Promise<VultrSnapshot | null> {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const res = await http.request({
         method: 'GET',
         url: '/v2/snapshots',
-        params: { description: marker.name, per_page: PER_PAGE, cursor },
+        params: { ...(description === null ? {} : { description }), per_page: PER_PAGE, cursor },
       });
       const body = parseBody(listSchema, res.data, NAME, 'the snapshot list');
-      // Whatever the filter does (exact, substring, nothing), only an exact description is ours.
-      const ours = body.snapshots.find((s) => s.description === marker.name && s.status !== 'deleted');
-      if (ours) return snapshotOf(ours);
+      const hit = body.snapshots.find(pick);
+      if (hit) return hit;
       const next = body.meta?.links?.next;
       if (!next) return null;
       cursor = next;
     }
-    log.warn({ marker: marker.name }, 'gave up paging Vultr snapshots');
+    log.warn({ description }, 'gave up paging Vultr snapshots');
     return null;
+  }
+
+  async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
+    // Whatever the filter does (exact, substring, nothing), only an exact description is ours.
+    const ours = await listed(marker.name, (s) => s.description === marker.name && s.status !== 'deleted');
+    return ours ? snapshotOf(ours) : null;
+  }
+
+  /**
+   * Vultr's reference lists both 400 and 404 for a snapshot id it does not know, and neither
+   * proves the snapshot is gone: only its absence from the list does.
+   */
+  async function stillListed(id: string, description: string | null): Promise<VultrSnapshot | null> {
+    return listed(description, (s) => s.id === id && s.status !== 'deleted');
   }
 
   return {
@@ -195,7 +213,7 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
           }
         );
       }
-      const snap = await getSnapshot(ref.providerSnapshotId);
+      const snap = await getSnapshot(ref.providerSnapshotId, ref.marker.name);
       if (!snap) return { providerSnapshotId: ref.providerSnapshotId, state: 'gone', reason: `${NAME} no longer has snapshot ${ref.providerSnapshotId}.` };
       return snapshotOf(snap);
     },
@@ -205,12 +223,11 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
     async delete(_server, providerSnapshotId): Promise<{ alreadyGone: boolean }> {
       const id = pathId(providerSnapshotId, 'snapshot');
       const res = await http.request({ method: 'DELETE', url: `/v2/snapshots/${id}`, acceptStatuses: [400, 404] });
-      if (res.status === 400) {
-        // "unknown id → 4xx": a 400 may mean the snapshot is gone; only a lookup can tell.
-        if ((await getSnapshot(id)) === null) return { alreadyGone: true };
-        throw describeVultrFailure({ status: 400, body: res.data, method: 'DELETE', url: '/v2/snapshots', headers: res.headers, attempts: 1 })!;
-      }
-      return { alreadyGone: isGone(res) };
+      if (res.status !== 400 && !isGone(res)) return { alreadyGone: false };
+      // 400 or 404 may both mean "unknown id": gone only if the list does not show it either.
+      if ((await stillListed(id, null)) === null) return { alreadyGone: true };
+      if (res.status === 400) throw describeVultrFailure({ status: 400, body: res.data, method: 'DELETE', url: '/v2/snapshots', headers: res.headers, attempts: 1 })!;
+      throw new ProviderError('transient', `${NAME} answered that snapshot ${id} does not exist, but still lists it.`, { status: 404, params: { provider: NAME } });
     },
 
     async resolvePanelSnapshotId(_server, hostId): Promise<ProviderSnapshot> {
@@ -220,7 +237,7 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
     },
 
     /** Vultr's snapshot says nothing of the instance it was made from: only the description tells it is ours. */
-    async describe(providerSnapshotId): Promise<SnapshotFacts | null> {
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
       const snap = await getSnapshot(providerSnapshotId);
       return snap ? factsOf(snap) : null;
     },

@@ -1,7 +1,6 @@
+/** The one owner of `ss_assignments`: which server follows which schedule, and its next slot. */
 import { sql } from 'kysely';
 import type { DB } from '../db.js';
-
-/** The one owner of `ss_assignments`: which server follows which schedule, and its next slot. */
 
 /**
  * Claim up to `limit` due assignments for dispatch, inside the caller's transaction, with

@@ -1,6 +1,3 @@
-import { sql } from 'kysely';
-import type { Clock, DB } from '../db.js';
-
 /**
  * The one owner of `ss_request_budgets`: token buckets of the provider accounts, shared by
  * every sidecar on the database. A take locks the account's rows (FOR UPDATE), refills them
@@ -8,6 +5,9 @@ import type { Clock, DB } from '../db.js';
  * how long until every window has one — so N sidecars together never spend more than the
  * buckets hold.
  */
+import { sql } from 'kysely';
+import type { Clock, DB } from '../db.js';
+
 export interface BucketWindow {
   windowMs: number;
   capacity: number;

@@ -35,3 +35,23 @@ export async function eventsForSnapshot(db: DB, snapshotId: number, limit = 200)
     id: Number(r.id), at: r.at.toISOString(), actor: r.actor, action: r.action, detail: r.detail,
   }));
 }
+
+/**
+ * Forget audit events older than `cutoff`, except those of snapshots still listed (their
+ * history stays with them). Small batches, so the table is never locked for long.
+ */
+export async function pruneEventsBefore(db: DB, cutoff: Date): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < 1000; i++) {
+    const r = await db.deleteFrom('ss_events').where('at', '<', cutoff)
+      .where((eb) => eb.or([
+        eb('snapshot_id', 'is', null),
+        eb.not(eb.exists(eb.selectFrom('ss_snapshots').select('ss_snapshots.id').whereRef('ss_snapshots.id', '=', 'ss_events.snapshot_id'))),
+      ]))
+      .limit(5000).executeTakeFirst();
+    const n = Number(r.numDeletedRows);
+    total += n;
+    if (n < 5000) break;
+  }
+  return total;
+}

@@ -1,9 +1,8 @@
-import type { DB } from '../db.js';
-
 /**
  * The one owner of `ss_nonces`: seen request nonces, shared by every sidecar so a request
  * replayed to another sidecar is refused too.
  */
+import type { DB } from '../db.js';
 
 /** Remember a nonce until `expiresAt`. False when it was seen before (a replay). */
 export async function rememberNonce(db: DB, nonce: string, expiresAt: Date): Promise<boolean> {
@@ -16,6 +15,8 @@ export async function rememberNonce(db: DB, nonce: string, expiresAt: Date): Pro
   }
 }
 
-export async function purgeExpiredNonces(db: DB): Promise<void> {
-  await db.deleteFrom('ss_nonces').where('expires_at', '<', new Date()).execute();
+/** Forget nonces that can no longer be replayed (their timestamp window closed before `now`). */
+export async function purgeExpiredNonces(db: DB, now: Date): Promise<number> {
+  const r = await db.deleteFrom('ss_nonces').where('expires_at', '<', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }

@@ -1,11 +1,10 @@
-import { sql } from 'kysely';
-import type { DB } from '../db.js';
-import { newSnapshotRow } from './snapshots.js';
-
 /**
  * The one owner of `ss_reconcile_runs` and `ss_forgotten_snapshots`, and of the reads
  * reconciliation makes on `ss_snapshots` (engine/reconcile.ts).
  */
+import { sql } from 'kysely';
+import type { DB } from '../db.js';
+import { newSnapshotRow } from './snapshots.js';
 
 /**
  * Claim this period's reconciliation of one provider: a single UPDATE moves `next_run_at`
@@ -43,12 +42,20 @@ export async function isAccounted(db: DB, slugs: readonly string[], o: { provide
   return gone !== undefined;
 }
 
+/** The regions our records of these slugs were made in (EC2 lists each; see Provider.listOurs). */
+export async function recordedRegions(db: DB, slugs: readonly string[]): Promise<string[]> {
+  const rows = await db.selectFrom('ss_snapshots').select('region').distinct().where('provider', 'in', [...slugs])
+    .where('region', 'is not', null).execute();
+  return rows.map((r) => r.region!);
+}
+
 export interface FoundSnapshot {
   /** Every slug of this provider's type (see isAccounted). */
   slugs: readonly string[];
   serverId: number;
   serverName: string;
   instanceId: string | null;
+  region: string | null;
   provider: string;
   providerType: string;
   providerSnapshotId: string;
@@ -65,7 +72,7 @@ export interface FoundSnapshot {
 export async function insertFound(db: DB, f: FoundSnapshot): Promise<number | null> {
   const row = {
     ...newSnapshotRow({
-      serverId: f.serverId, serverName: f.serverName, instanceId: f.instanceId, provider: f.provider, providerType: f.providerType,
+      serverId: f.serverId, serverName: f.serverName, instanceId: f.instanceId, region: f.region, provider: f.provider, providerType: f.providerType,
       origin: 'found', status: 'creating', requestedBy: 'reconcile', now: f.now, name: f.name, providerSnapshotId: f.providerSnapshotId,
     }),
     status: 'available' as const, next_attempt_at: null, available_at: f.now, size_bytes: f.sizeBytes,

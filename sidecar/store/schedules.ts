@@ -85,3 +85,8 @@ export async function updateSchedule(db: DB, id: number, s: ScheduleValues, now:
 export async function deleteSchedule(db: DB, id: number): Promise<void> {
   await db.deleteFrom('ss_schedules').where('id', '=', id).execute();
 }
+
+/** A schedule's health limits (NULL: the defaults for its timing). */
+export async function writeScheduleFreshness(db: DB, id: number, f: { warnAfterMinutes: number | null; criticalAfterMinutes: number | null }): Promise<void> {
+  await db.updateTable('ss_schedules').set({ warn_after_minutes: f.warnAfterMinutes, critical_after_minutes: f.criticalAfterMinutes }).where('id', '=', id).execute();
+}

@@ -1,3 +1,8 @@
+/**
+ * The one owner of `ss_snapshots`: every statement on the table is a named function here.
+ * Status changes take their allowed starting statuses from the lifecycle table
+ * (engine/lifecycle.ts), so a row that moved on meanwhile is never overwritten.
+ */
 import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../db.js';
@@ -5,11 +10,6 @@ import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js'
 import { notFound } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus, SnapshotsTable } from '../schema.js';
 
-/**
- * The one owner of `ss_snapshots`: every statement on the table is a named function here.
- * Status changes take their allowed starting statuses from the lifecycle table
- * (engine/lifecycle.ts), so a row that moved on meanwhile is never overwritten.
- */
 export type SnapshotRow = Selectable<SnapshotsTable>;
 
 // ---- a new row --------------------------------------------------------------------------
@@ -33,6 +33,8 @@ export interface NewSnapshot {
   note?: string | null;
   providerSnapshotId?: string | null;
   pendingRef?: string | null;
+  /** The server's region (WPCD's `wpcd_server_region`). */
+  region?: string | null;
 }
 
 /** The one builder of a new snapshot row: due for the engine at once, nothing protected yet. */
@@ -42,6 +44,7 @@ export function newSnapshotRow(s: NewSnapshot): Insertable<SnapshotsTable> {
     origin: s.origin, status: s.status, provider: s.provider, provider_type: s.providerType,
     provider_snapshot_id: s.providerSnapshotId ?? null, pending_ref: s.pendingRef ?? null,
     name: (s.name ?? '').slice(0, 190), server_name: s.serverName.slice(0, 190), instance_id: s.instanceId,
+    region: s.region ? s.region.slice(0, 64) : null,
     no_reboot: s.noReboot === undefined || s.noReboot === null ? null : s.noReboot ? 1 : 0,
     keep_forever: 0, note: s.note ?? null, attempts: 0, next_attempt_at: s.now,
     requested_by: s.requestedBy, created_at: s.now, updated_at: s.now,
@@ -87,15 +90,25 @@ export interface SnapshotFilter {
   origin?: SnapshotOrigin;
   /** Keyset: only ids below this one (the previous page's last id). */
   beforeId?: number;
+  /** Only these servers (e.g. those whose health is not ok); an empty list matches nothing. */
+  serverIds?: number[];
+  /** Part of the server's or the snapshot's name (the list's search box). */
+  search?: string;
 }
 
 /** One keyset page, newest first; every filter is served by an (x, id) index. */
 export async function listPage(db: DB, f: SnapshotFilter, limit: number): Promise<{ rows: SnapshotRow[]; more: boolean }> {
+  if (f.serverIds && f.serverIds.length === 0) return { rows: [], more: false };
   let query = db.selectFrom('ss_snapshots').selectAll();
+  if (f.serverIds) query = query.where('server_id', 'in', f.serverIds);
   if (f.serverId !== undefined) query = query.where('server_id', '=', f.serverId);
   if (f.scheduleId !== undefined) query = query.where('schedule_id', '=', f.scheduleId);
   if (f.status !== undefined) query = query.where('status', '=', f.status);
   if (f.origin !== undefined) query = query.where('origin', '=', f.origin);
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('server_name', 'like', like), eb('name', 'like', like)]));
+  }
   if (f.beforeId !== undefined) query = query.where('id', '<', f.beforeId);
   const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
   return { rows: rows.slice(0, limit), more: rows.length > limit };
@@ -142,6 +155,13 @@ export async function serversWithAgedSnapshots(db: DB, scheduleId: number, cutof
 export async function nextWorkAt(db: DB): Promise<Date | null> {
   const r = await db.selectFrom('ss_snapshots').select((eb) => eb.fn.min('next_attempt_at').as('at')).executeTakeFirst();
   return r?.at instanceof Date ? r.at : null;
+}
+
+/** Failed records by provider slug (the metrics' failures-by-provider gauge). */
+export async function failedByProvider(db: DB): Promise<Array<{ provider: string | null; n: number }>> {
+  const rows = await db.selectFrom('ss_snapshots').select(['provider']).select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'failed').groupBy('provider').execute();
+  return rows.map((r) => ({ provider: r.provider, n: Number(r.n) }));
 }
 
 export async function countsByStatus(db: DB): Promise<Array<{ status: string; n: number }>> {

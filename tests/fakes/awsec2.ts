@@ -11,6 +11,10 @@
  * Test controls: `inject()` queues N failures of a kind (optionally for one action),
  * `pendingPolls` keeps a new image `pending` for K DescribeImages answers (poll-counted, not
  * time-based), `requests` records every call, `images()` / `snapshots()` list what is stored.
+ *
+ * Eventual consistency (docs/providers.md): for `invisibleForMs` after CreateImage (by `now`),
+ * DescribeImages answers `InvalidAMIID.NotFound` for the new image when asked by id and leaves
+ * it out of filtered lists, as EC2 does. A `disabled` image is listed only with IncludeDisabled.
  */
 import type http from 'node:http';
 import { startFakeHttpServer, type FakeHttpServer, type FakeRequest } from './base.js';
@@ -40,7 +44,9 @@ export interface FakeImage {
   name: string;
   description: string;
   instanceId: string;
-  state: 'pending' | 'available' | 'failed' | 'deregistered';
+  state: 'pending' | 'available' | 'failed' | 'deregistered' | 'disabled';
+  /** `now()` at CreateImage. */
+  createdAt: number;
   stateReason: { code: string; message: string } | null;
   tags: Record<string, string>;
   snapshotIds: string[];
@@ -71,6 +77,10 @@ export interface FakeEc2Options {
   deleteAssociatedSnapshots?: 'supported' | 'unknown-parameter' | 'ignored';
   /** Page size for DescribeImages when the caller gives no MaxResults. */
   pageSize?: number;
+  /** Milliseconds after CreateImage during which DescribeImages does not show the new image. */
+  invisibleForMs?: number;
+  /** The fake's clock (default Date.now); engine tests tie it to the engine's clock. */
+  now?: () => number;
 }
 
 function esc(s: string): string {
@@ -145,6 +155,8 @@ export class FakeEc2 {
   keepDeregistered = false;
   pageSize: number;
   accessKeyId: string;
+  invisibleForMs: number;
+  now: () => number;
 
   private readonly faults: Ec2Fault[] = [];
   private readonly imageMap = new Map<string, FakeImage>();
@@ -157,6 +169,8 @@ export class FakeEc2 {
     this.accessKeyId = opts.accessKeyId ?? 'AKIAFAKEFAKEFAKE0001';
     this.deleteAssociatedSnapshots = opts.deleteAssociatedSnapshots ?? 'supported';
     this.pageSize = opts.pageSize ?? 1000;
+    this.invisibleForMs = opts.invisibleForMs ?? 0;
+    this.now = opts.now ?? Date.now;
   }
 
   get url(): string {
@@ -207,6 +221,7 @@ export class FakeEc2 {
     const pendingFailure = this.nextFailure;
     this.nextFailure = null;
     const image = this.makeImage(img.instanceId, img.name, img.tags ?? {}, img.tags ?? {});
+    image.createdAt = -Infinity; // put there long ago: visible at once
     this.nextFailure = pendingFailure;
     Object.assign(image, img, { imageId: image.imageId, snapshotIds: image.snapshotIds });
     return image;
@@ -227,7 +242,7 @@ export class FakeEc2 {
       });
     }
     const image: FakeImage = {
-      imageId, name, description: '', instanceId, state: 'pending', stateReason: null, tags: { ...imageTags },
+      imageId, name, description: '', instanceId, state: 'pending', createdAt: this.now(), stateReason: null, tags: { ...imageTags },
       snapshotIds, noReboot: false, pendingPollsLeft: this.pendingPolls, failWith: this.nextFailure,
     };
     this.nextFailure = null;
@@ -351,16 +366,18 @@ export class FakeEc2 {
     const ids = listParam(p, 'ImageId');
     const owners = listParam(p, 'Owner');
     const filters = filtersOf(p);
+    const includeDisabled = p.get('IncludeDisabled') === 'true';
+    const visible = (img: FakeImage): boolean => this.now() - img.createdAt >= this.invisibleForMs && (includeDisabled || img.state !== 'disabled');
     let found: FakeImage[];
     if (ids.length) {
       found = ids.map((id) => {
         if (!/^ami-[0-9a-f]+$/.test(id)) throw new Ec2Error(400, 'InvalidAMIID.Malformed', `Invalid id: "${id}"`);
         const img = this.imageMap.get(id);
-        if (!img) throw new Ec2Error(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+        if (!img || !visible(img)) throw new Ec2Error(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
         return img;
       });
     } else {
-      found = [...this.imageMap.values()];
+      found = [...this.imageMap.values()].filter(visible);
     }
     if (owners.length && !owners.some((o) => o === 'self' || o === OWNER_ID)) found = [];
     for (const f of filters) {
@@ -369,7 +386,9 @@ export class FakeEc2 {
       else if (f.name === 'state') found = found.filter((i) => f.values.includes(i.state));
     }
     found = found.filter((i) => matchesTagFilters(i.tags, filters));
-    const max = Number(p.get('MaxResults') ?? this.pageSize);
+    // AWS: MaxResults cannot be combined with ImageIds, and pages hold at most 1000 images.
+    if (ids.length && p.has('MaxResults')) throw new Ec2Error(400, 'InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
+    const max = Math.min(Number(p.get('MaxResults') ?? this.pageSize), this.pageSize);
     const start = Number(p.get('NextToken') ?? 0);
     const page = found.slice(start, start + max);
     for (const img of page) this.advance(img);

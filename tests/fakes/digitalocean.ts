@@ -12,7 +12,12 @@
  * - 5,000/hour and 250/minute per token with `ratelimit-*` headers, `retry-after` on 429;
  * - a droplet with an action in progress answers 422 "Droplet already has a pending event."
  *
- * Progress is counted, not timed: an action stays `in-progress` for `pendingPolls` reads.
+ * - `GET /v2/droplets/{id}/actions` lists the droplet's actions, newest first, paginated.
+ *
+ * Progress is counted by default: an action stays `in-progress` for `pendingPolls` reads of
+ * it. With `actionDurationMs` set, it is timed instead: an action completes once that long
+ * has passed on `now` (checked on every request), whether anyone reads it or not — as a real
+ * snapshot that takes minutes, followed by nobody after a lost create answer.
  */
 import type http from 'node:http';
 import {
@@ -57,6 +62,8 @@ export interface FakeDigitalOceanOptions {
   perMinute?: number;
   /** Reads of an in-progress action before it completes. Default 1. */
   pendingPolls?: number;
+  /** When set, actions complete by time (this long after they started), not by reads. */
+  actionDurationMs?: number;
 }
 
 export interface FakeDigitalOcean {
@@ -64,6 +71,9 @@ export interface FakeDigitalOcean {
   readonly url: string;
   readonly token: string;
   pendingPolls: number;
+  actionDurationMs: number | null;
+  /** Re-point the fake's clock (engine tests tie it to the engine's clock). */
+  setNow(now: () => number): void;
   addDroplet(id: number, name?: string): void;
   /** The droplet is destroyed; its snapshots stay (as at DigitalOcean). */
   removeDroplet(id: number): void;
@@ -89,13 +99,13 @@ const REAL_HOST = 'https://api.digitalocean.com';
 
 export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}): Promise<FakeDigitalOcean> {
   const token = opts.token ?? 'dop_v1_testtoken';
-  const now = opts.now ?? Date.now;
+  let now = opts.now ?? Date.now;
   const perHour = opts.perHour ?? 5000;
   const perMinute = opts.perMinute ?? 250;
 
   const droplets = new Map<number, { id: number; name: string }>();
   const snapshots = new Map<number, DoSnapshot>();
-  const actions = new Map<number, DoAction & { pollsLeft: number; name: string; fail: boolean }>();
+  const actions = new Map<number, DoAction & { pollsLeft: number; name: string; fail: boolean; startedMs: number }>();
   const tags = new Map<string, Set<string>>();
   const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
@@ -131,8 +141,9 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
   const notFound = (res: http.ServerResponse): void =>
     error(res, 404, 'not_found', 'The resource you were accessing could not be found.');
 
-  function startAction(dropletId: number, name: string): DoAction & { pollsLeft: number; name: string; fail: boolean } {
+  function startAction(dropletId: number, name: string): DoAction & { pollsLeft: number; name: string; fail: boolean; startedMs: number } {
     const action = {
+      startedMs: now(),
       id: nextActionId++,
       status: 'in-progress' as const,
       type: 'snapshot',
@@ -151,15 +162,26 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
   }
 
   function publicAction(a: DoAction & { pollsLeft: number; name: string; fail: boolean }): DoAction & { region: unknown } {
-    const { pollsLeft: _p, name: _n, fail: _f, ...rest } = a;
+    const { pollsLeft: _p, name: _n, fail: _f, startedMs: _s, ...rest } = a as typeof a & { startedMs?: number };
     return { ...rest, region: { slug: a.region_slug, name: 'Frankfurt 1' } };
   }
 
   /** Advance an in-progress action one read; on completion its snapshot appears. */
   function progress(a: DoAction & { pollsLeft: number; name: string; fail: boolean }): void {
     if (a.status !== 'in-progress') return;
+    if (fake.actionDurationMs !== null) return; // timed: see completeTimed
     a.pollsLeft -= 1;
     if (a.pollsLeft > 0) return;
+    complete(a);
+  }
+
+  /** With `actionDurationMs`, every action whose time is up completes (called on each request). */
+  function completeTimed(): void {
+    if (fake.actionDurationMs === null) return;
+    for (const a of actions.values()) if (a.status === 'in-progress' && now() - a.startedMs >= fake.actionDurationMs) complete(a);
+  }
+
+  function complete(a: DoAction & { pollsLeft: number; name: string; fail: boolean }): void {
     a.completed_at = iso();
     if (a.fail) {
       a.status = 'errored';
@@ -229,6 +251,15 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
       if (!action) return notFound(res);
       progress(action);
       return send(res, 200, { action: publicAction(action) });
+    }
+
+    if (method === 'GET' && (m = path.match(/^\/v2\/droplets\/([^/]+)\/actions$/))) {
+      const droplet = droplets.get(Number(m[1]));
+      if (!droplet) return notFound(res);
+      const all = [...actions.values()].filter((a) => a.resource_id === droplet.id).sort((a, b) => b.id - a.id);
+      const p = paginate(all, query, path);
+      if (!p) return error(res, 400, 'bad_request', 'per_page must be between 1 and 200.');
+      return send(res, 200, { actions: (p.items as typeof all).map(publicAction), links: p.links, meta: p.meta });
     }
 
     if (method === 'GET' && (m = path.match(/^\/v2\/droplets\/([^/]+)\/snapshots$/))) {
@@ -327,6 +358,7 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     if (counted.length >= perHour) return error(res, 429, 'too_many_requests', 'API Rate limit exceeded.');
     counted.push(at);
 
+    completeTimed();
     const f = injections.take(method, path);
     if (f) {
       if (serveConnectionFailure(server, r, res, f, (out) => route(method, path, r.url.searchParams, body, out))) return;
@@ -347,6 +379,10 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     url: server.url,
     token,
     pendingPolls: opts.pendingPolls ?? 1,
+    actionDurationMs: opts.actionDurationMs ?? null,
+    setNow(fn) {
+      now = fn;
+    },
     addDroplet(id, name = `droplet-${id}`) {
       droplets.set(id, { id, name });
     },
@@ -373,8 +409,7 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     finishAction(id) {
       const a = actions.get(id);
       if (!a) return;
-      a.pollsLeft = 1;
-      progress(a);
+      if (a.status === 'in-progress') complete(a);
     },
     failNextSnapshot() {
       failNext = true;

@@ -14,6 +14,13 @@
  *   - `GET /image/v2/images/{id}` (`queued` → `saving` → `active`, or `killed`), metadata as
  *     top-level properties; `GET /image/v2/images?name=&owner=&limit=&marker=` with `next`;
  *     `DELETE` → 204, 404 when gone, 403 when protected (plain-text bodies, as Glance sends).
+ *   - a volume-backed server (`addServer(id, { volumeBacked })`): createImage makes a zero-byte
+ *     Glance image whose `block_device_mapping` property (a JSON string, as Nova writes it)
+ *     names one Cinder snapshot per volume; Cinder v3 (`volumev3` in the catalog,
+ *     `/volume/v3/{project_id}`) serves `GET`/`DELETE /snapshots/{id}` (404 `itemNotFound`);
+ *     deleting the image leaves those snapshots, as OpenStack does;
+ *   - Keystone also takes an application credential (`application_credential` method with
+ *     id + secret, no scope) and user/project domains by id (`default`).
  * Tokens expire at `expires_at` by the fake's clock and can be revoked (→ 401 on use).
  *
  * Progress is counted, not timed: an image shows `queued`/`saving` for `pendingPolls` reads
@@ -64,6 +71,20 @@ export interface GlanceImage {
   properties: Record<string, string>;
 }
 
+/** A Cinder volume snapshot, as `GET /v3/{project_id}/snapshots/{id}` shows it. */
+export interface CinderSnapshot {
+  id: string;
+  name: string;
+  status: 'creating' | 'available' | 'error' | 'deleting';
+  /** GiB. */
+  size: number;
+  volume_id: string;
+}
+
+/** The application credential Keystone accepts (id + secret). */
+export const OPENSTACK_TEST_APP_CREDENTIAL = { id: '3f6e5d4c2b1a40f9a8e7d6c5b4a39281', secret: 'app-cred-Secret-456' };
+export const DEFAULT_DOMAIN_ID = 'default';
+
 export interface OpenstackUser {
   username: string;
   password: string;
@@ -100,7 +121,12 @@ export interface FakeOpenstack {
   microversions: 'modern' | 'legacy' | 'max-2.44';
   /** Largest page Glance sends, whatever `limit` asks for. */
   pageSize: number;
-  addServer(id: string): void;
+  /** When set, Glance's `next` is an absolute link on this origin (a misconfigured or hostile endpoint). */
+  nextLinkOrigin: string | null;
+  /** `volumeBacked`: sizes (GiB) of the server's volumes; its images are made of Cinder snapshots. */
+  addServer(id: string, opts?: { volumeBacked?: number[] }): void;
+  /** Cinder snapshots (deleted ones are gone from here). */
+  volumeSnapshots(): CinderSnapshot[];
   /** Store an image directly (someone else's, another project's, or a leftover). */
   putImage(img: Partial<GlanceImage> & { name: string }): GlanceImage;
   failNextImage(): void;
@@ -121,8 +147,9 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
   const user: OpenstackUser = { ...OPENSTACK_TEST_USER, ...opts.user };
   const now = opts.now ?? Date.now;
   const tokens = new Map<string, { expiresAt: number; revoked: boolean }>();
-  const servers = new Set<string>();
-  type StoredImage = GlanceImage & { pollsLeft: number; willFail: boolean; reads: number };
+  const servers = new Map<string, { volumeBacked: number[] | null }>();
+  const volumeSnapshotMap = new Map<string, CinderSnapshot & { pollsLeft: number }>();
+  type StoredImage = GlanceImage & { pollsLeft: number; willFail: boolean; reads: number; sizeWhenActive?: number };
   const imageMap = new Map<string, StoredImage>();
   const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
@@ -139,9 +166,13 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
     tokenTtlMs: opts.tokenTtlMs ?? 3_600_000,
     microversions: 'modern' as FakeOpenstack['microversions'],
     pageSize: 25,
+    nextLinkOrigin: null,
     requests,
-    addServer(id: string) {
-      servers.add(id);
+    addServer(id: string, o: { volumeBacked?: number[] } = {}) {
+      servers.set(id, { volumeBacked: o.volumeBacked ?? null });
+    },
+    volumeSnapshots(): CinderSnapshot[] {
+      return [...volumeSnapshotMap.values()].map(({ pollsLeft: _p, ...snap }) => snap);
     },
     putImage(img: Partial<GlanceImage> & { name: string }): GlanceImage {
       const t = iso();
@@ -163,7 +194,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       for (const t of tokens.values()) t.revoked = true;
     },
     images(): GlanceImage[] {
-      return [...imageMap.values()].map(({ pollsLeft: _p, willFail: _w, reads: _r, ...img }) => img);
+      return [...imageMap.values()].map(({ pollsLeft: _p, willFail: _w, reads: _r, sizeWhenActive: _s, ...img }) => img);
     },
     inject(times: number, failure: InjectedFailure, match: RequestMatch = {}) {
       injections.add(times, failure, match);
@@ -208,7 +239,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       { id: randomUUID(), type: 'identity', name: 'keystone', endpoints: eps('/identity') },
       { id: randomUUID(), type: 'compute', name: 'nova', endpoints: eps('/compute/v2.1') },
       { id: randomUUID(), type: 'image', name: 'glance', endpoints: eps('/image') },
-      { id: randomUUID(), type: 'volumev3', name: 'cinderv3', endpoints: eps('/volume/v3') },
+      { id: randomUUID(), type: 'volumev3', name: 'cinderv3', endpoints: eps(`/volume/v3/${PROJECT_ID}`) },
     ];
   }
 
@@ -216,11 +247,16 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
     const a = (body as { auth?: Record<string, any> } | null)?.auth;
     const u = a?.identity?.password?.user;
     const p = a?.scope?.project;
-    const ok =
-      Array.isArray(a?.identity?.methods) && a.identity.methods.includes('password') &&
-      u?.name === user.username && u?.password === user.password && u?.domain?.name === user.userDomainName &&
-      p?.name === user.projectName && p?.domain?.name === user.projectDomainName;
-    if (!ok) return unauthorized(res);
+    const ac = a?.identity?.application_credential;
+    const domainOk = (d: { name?: unknown; id?: unknown } | undefined, name: string) => d?.name === name || (d?.id === DEFAULT_DOMAIN_ID && name === 'Default');
+    const methods: unknown[] = Array.isArray(a?.identity?.methods) ? a.identity.methods : [];
+    // An application credential carries its own scope: Keystone refuses one in the request.
+    const byAppCredential = methods.includes('application_credential') && a?.scope === undefined &&
+      ac?.id === OPENSTACK_TEST_APP_CREDENTIAL.id && ac?.secret === OPENSTACK_TEST_APP_CREDENTIAL.secret;
+    const byPassword = methods.includes('password') &&
+      u?.name === user.username && u?.password === user.password && domainOk(u?.domain, user.userDomainName) &&
+      ((p?.name === user.projectName && domainOk(p?.domain, user.projectDomainName)) || p?.id === PROJECT_ID);
+    if (!byAppCredential && !byPassword) return unauthorized(res);
     const token = `gAAAAA${randomUUID().replace(/-/g, '')}`;
     const expiresAt = now() + fake.tokenTtlMs;
     tokens.set(token, { expiresAt, revoked: false });
@@ -249,7 +285,8 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
   function createImage(serverId: string, body: unknown, headers: http.IncomingHttpHeaders, res: http.ServerResponse): void {
     const ci = (body as { createImage?: { name?: unknown; metadata?: unknown } } | null)?.createImage;
     if (!ci || typeof ci.name !== 'string' || !ci.name) return nova(res, 400, 'badRequest', "Invalid input for field/attribute createImage.");
-    if (!servers.has(serverId)) return nova(res, 404, 'itemNotFound', `Instance ${serverId} could not be found.`);
+    const srv = servers.get(serverId);
+    if (!srv) return nova(res, 404, 'itemNotFound', `Instance ${serverId} could not be found.`);
     const v = microversion(headers);
     if (fake.microversions === 'max-2.44' && v !== null && v > 2.044) {
       return nova(res, 406, 'notAcceptable', 'Version 2.45 is not supported by the API. Minimum is 2.1 and maximum is 2.44.');
@@ -264,11 +301,47 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       pollsLeft: fake.pendingPolls, willFail: failNext, reads: 0,
     };
     failNext = false;
+    if (srv.volumeBacked) volumeBackedImage(img, srv.volumeBacked);
     imageMap.set(img.id, img);
     const location = `${fake.url}/image/v2/images/${img.id}`;
     if (fake.microversions === 'modern' && v !== null && v >= 2.045) return sendJson(res, 202, { image_id: img.id });
     res.writeHead(202, { Location: location, 'Content-Length': '0' });
     res.end();
+  }
+
+  /**
+   * Nova's snapshot of a volume-backed server: a Cinder snapshot per volume and a zero-byte
+   * image that only points at them (`block_device_mapping`, `bdm_v2`, `root_device_name`).
+   */
+  function volumeBackedImage(img: StoredImage, sizes: number[]): void {
+    const bdm = sizes.map((size, i) => {
+      const snap = { id: randomUUID(), name: `snapshot for ${img.name}`, status: 'creating' as const, size, volume_id: randomUUID(), pollsLeft: fake.pendingPolls };
+      volumeSnapshotMap.set(snap.id, snap);
+      return {
+        source_type: 'snapshot', destination_type: 'volume', snapshot_id: snap.id, volume_id: null, volume_size: size,
+        device_name: `/dev/vd${String.fromCharCode(97 + i)}`, boot_index: i === 0 ? 0 : null, delete_on_termination: false, disk_bus: 'virtio',
+      };
+    });
+    img.properties = { ...img.properties, block_device_mapping: JSON.stringify(bdm), bdm_v2: 'True', root_device_name: '/dev/vda' };
+    img.sizeWhenActive = 0;
+  }
+
+  function cinder(method: string, rest: string, res: http.ServerResponse): void {
+    const m = new RegExp(`^/${PROJECT_ID}/snapshots/([^/]+)$`).exec(rest);
+    const snap = m ? volumeSnapshotMap.get(m[1]!) : undefined;
+    if (!m) return nova(res, 404, 'itemNotFound', 'The resource could not be found.');
+    if (!snap) return nova(res, 404, 'itemNotFound', `Snapshot ${m[1]} could not be found.`);
+    if (method === 'GET') {
+      if (snap.status === 'creating' && --snap.pollsLeft <= 0) snap.status = 'available';
+      const { pollsLeft: _p, ...shown } = snap;
+      return sendJson(res, 200, { snapshot: { ...shown, description: null, created_at: iso(), updated_at: iso(), metadata: {} } });
+    }
+    if (method === 'DELETE') {
+      volumeSnapshotMap.delete(snap.id);
+      res.writeHead(202, { 'Content-Length': '0' });
+      return void res.end();
+    }
+    return nova(res, 405, 'badMethod', 'Method not allowed.');
   }
 
   /** One read of an image counts as one poll of it. */
@@ -282,7 +355,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       return;
     }
     img.status = img.willFail ? 'killed' : 'active';
-    img.size = img.willFail ? null : 2_147_483_648;
+    img.size = img.willFail ? null : img.sizeWhenActive ?? 2_147_483_648;
     img.updated_at = iso();
   }
 
@@ -320,7 +393,7 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       if (list.length > limit) {
         const q = new URLSearchParams(query);
         q.set('marker', page[page.length - 1]!.id);
-        out.next = `/v2/images?${q.toString()}`;
+        out.next = `${fake.nextLinkOrigin ?? ''}/v2/images?${q.toString()}`;
       }
       return sendJson(res, 200, out);
     }
@@ -348,6 +421,10 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       const m = /^\/compute\/v2\.1\/servers\/([^/]+)\/action$/.exec(path);
       if (m && method === 'POST') return createImage(decodeURIComponent(m[1]!), body, headers, res);
       return nova(res, 404, 'itemNotFound', 'The resource could not be found.');
+    }
+    if (path.startsWith('/volume/v3/')) {
+      if (!tokenOk(headers)) return unauthorized(res);
+      return cinder(method, path.slice('/volume/v3'.length), res);
     }
     if (path.startsWith('/image/')) {
       if (!tokenOk(headers)) return unauthorized(res);

@@ -8,6 +8,10 @@
  * Progress is counted, not timed: a snapshot stays `pending` for `pendingPolls` reads, then
  * becomes `complete`.
  *
+ * Vultr's reference lists both 400 and 404 for `GET`/`DELETE /v2/snapshots/{id}`: an id that
+ * is not a UUID gets 400 here, and `refuse(id, status)` makes the fake answer 400 or 404 for an
+ * id it does hold (the answer a client must not take for "gone" without the list's word).
+ *
  * Not documented, so a test setting: whether the list's `description` parameter filters by
  * exact value, by substring, or is ignored. The adapter must be right under all three.
  */
@@ -60,6 +64,8 @@ export interface FakeVultr {
   /** Store a snapshot directly (someone else's, or an older one). Returns its id. */
   addSnapshot(snapshot: Partial<VultrSnapshot> & { description: string }): string;
   snapshots(): VultrSnapshot[];
+  /** GET and DELETE of this snapshot id answer `status` (400 or 404), whether it exists or not. */
+  refuse(id: string, status: 400 | 404): void;
   inject(times: number, failure: InjectedFailure, match?: RequestMatch): void;
   readonly requests: RecordedRequest[];
   count(match?: RequestMatch): number;
@@ -73,6 +79,15 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
   const perSecond = opts.rateLimitPerSecond ?? 30;
 
   const instances = new Map<string, { id: string; label: string }>();
+  const refused = new Map<string, 400 | 404>();
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  /** The answer for a snapshot id that is refused or not a UUID, before looking it up. */
+  function refusedId(res: http.ServerResponse, id: string): boolean {
+    const status = refused.get(id) ?? (UUID.test(id) ? null : 400);
+    if (status === null) return false;
+    error(res, status, status === 400 ? 'Invalid snapshot ID.' : 'Snapshot not found.');
+    return true;
+  }
   const snapshots = new Map<string, VultrSnapshot & { pollsLeft: number }>();
   const injections = new FailureQueue<InjectedFailure>();
   const requests: RecordedRequest[] = [];
@@ -130,6 +145,7 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
     }
 
     if (method === 'GET' && (m = path.match(/^\/v2\/snapshots\/([^/]+)$/))) {
+      if (refusedId(res, decodeURIComponent(m[1]!))) return;
       const snap = snapshots.get(decodeURIComponent(m[1]!));
       if (!snap) return error(res, 404, 'Snapshot not found.');
       if (snap.status === 'pending') {
@@ -145,6 +161,7 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
 
     if (method === 'DELETE' && (m = path.match(/^\/v2\/snapshots\/([^/]+)$/))) {
       const id = decodeURIComponent(m[1]!);
+      if (refusedId(res, id)) return;
       if (!snapshots.has(id)) return error(res, 404, 'Snapshot not found.');
       snapshots.delete(id);
       return send(res, 204);
@@ -238,6 +255,9 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
       return id;
     },
     snapshots: () => [...snapshots.values()].map(publicSnapshot),
+    refuse(id, status) {
+      refused.set(id, status);
+    },
     inject(times, failure, match = {}) {
       injections.add(times, failure, match);
     },

@@ -1,6 +1,6 @@
 /**
  * A fresh database per test file on the run's MariaDB (tests/setup/mariadb.ts), holding
- * WordPress's own `posts` / `postmeta` tables (their real definitions from WordPress 6.1's
+ * WordPress's own `posts` / `postmeta` / `options` tables (their real definitions from WordPress 6.1's
  * schema) and our migrated tables. Dropped when the file passed; kept after a failure so it
  * can be inspected (its name is printed).
  */
@@ -10,9 +10,9 @@ import { createConnection } from 'mysql2/promise';
 import { inject } from 'vitest';
 import { openDatabase, type DbHandle } from '../../sidecar/db.js';
 import { migrateToLatest } from '../../sidecar/migrate.js';
-import { wpPostmetaDdl, wpPostsDdl } from './wp-schema.js';
+import { wpOptionsDdl, wpPostmetaDdl, wpPostsDdl } from './wp-schema.js';
 
-export { wpPostmetaDdl, wpPostsDdl };
+export { wpOptionsDdl, wpPostmetaDdl, wpPostsDdl };
 
 export interface TestDatabase {
   name: string;
@@ -35,6 +35,7 @@ export async function createTestDatabase(opts: { prefix?: string; migrate?: bool
   await admin.query(`USE \`${name}\``);
   await admin.query(wpPostsDdl(prefix));
   await admin.query(wpPostmetaDdl(prefix));
+  await admin.query(wpOptionsDdl(prefix));
   await admin.end();
   const url = `${base}/${name}`;
   const handle = openDatabase(url, prefix, { connectionLimit: 30 });

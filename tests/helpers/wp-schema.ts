@@ -1,5 +1,5 @@
 /**
- * WordPress 6.1's own definitions of the two host tables we read (posts, postmeta), for the
+ * WordPress 6.1's own definitions of the host tables we read (posts, postmeta, options), for the
  * test databases and the benchmark. Kept free of test-runner imports so the benchmark can use it.
  */
 export function wpPostsDdl(prefix: string): string {
@@ -44,5 +44,17 @@ export function wpPostmetaDdl(prefix: string): string {
     PRIMARY KEY  (meta_id),
     KEY post_id (post_id),
     KEY meta_key (meta_key(191))
+  ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`;
+}
+
+export function wpOptionsDdl(prefix: string): string {
+  return `CREATE TABLE ${prefix}options (
+    option_id bigint(20) unsigned NOT NULL auto_increment,
+    option_name varchar(191) NOT NULL default '',
+    option_value longtext NOT NULL,
+    autoload varchar(20) NOT NULL default 'yes',
+    PRIMARY KEY  (option_id),
+    UNIQUE KEY option_name (option_name),
+    KEY autoload (autoload)
   ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`;
 }

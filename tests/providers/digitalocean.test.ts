@@ -114,23 +114,26 @@ describe('DigitalOcean adapter', () => {
     expect(err.message).toBe('DigitalOcean has no droplet 999: was it deleted?');
   });
 
-  it('waits while the droplet is busy with another action, then snapshots', async () => {
+  it('when the droplet is busy with another action, then create hands the wait to the engine without resending, and snapshots once the action is over', async () => {
     const { fake, provider, clock } = await setup();
     const other = fake.startSnapshotAction(3164444, 'taken-in-the-panel');
-    clock.onSleep = () => fake.finishAction(other);
+    const err = await caught(provider.create(SERVER, marker(2)));
+    expect(err).toMatchObject({ code: 'busy', retryable: true, retryAfterMs: 60_000 });
+    expect(fake.count({ method: 'POST' })).toBe(1);
+    expect(clock.sleeps).toHaveLength(0);
+    fake.finishAction(other);
     const created = await provider.create(SERVER, marker(2));
     expect(created.pendingRef).toMatch(/^\d+$/);
     expect(fake.count({ method: 'POST' })).toBe(2);
-    expect(clock.sleeps).toHaveLength(1);
   });
 
-  it('reports busy (retryable) when the droplet stays busy', async () => {
-    const { fake, provider } = await setup();
+  it('when busyWaitMs is set, then the busy wait asks for that long', async () => {
+    const { fake } = await setup();
+    const provider = createDigitaloceanProvider('do', { type: 'digitalocean', token: fake.token, apiUrl: fake.url, busyWaitMs: 5_000 }, adapterContext({ log: silentLogger }));
     fake.startSnapshotAction(3164444, 'long-running');
     const err = await caught(provider.create(SERVER, marker(3)));
-    expect(err.code).toBe('busy');
-    expect(err.retryable).toBe(true);
-    expect(fake.count({ method: 'POST' })).toBe(5);
+    expect(err).toMatchObject({ code: 'busy', retryable: true, retryAfterMs: 5_000 });
+    expect(err.params.wait).toBe(true);
   });
 
   it('turns a malformed body into bad_response', async () => {

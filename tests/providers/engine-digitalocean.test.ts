@@ -110,7 +110,8 @@ describe('DigitalOcean through the engine', () => {
     await oneRound(sc);
     const waiting = await snapshotOf(sc, id);
     expect(waiting?.status).toBe('requested');
-    expect(waiting!.lastError).toMatch(/^DigitalOcean says the droplet is busy with another action/);
+    expect(waiting!.lastError).toMatch(/^DigitalOcean droplet 3164444 is still busy with a snapshot started \S+; the snapshot will be tried again in 60 s\.$/);
+    expect(waiting!.attempts).toBe(1); // a wait, not a failed attempt
     expectPlainSentence(waiting!.lastError, [fake.token]);
     expect(fake.actions()).toHaveLength(1); // the refused retries made no second action
 

@@ -299,7 +299,7 @@ describe('capabilities', () => {
     });
     expect(Object.fromEntries(Object.entries(config.providers).map(([slug, p]) => [slug, p.type]))).toEqual({
       'vultr-v2': 'vultr', awsec2: 'awsec2', hetzner: 'hetzner', 'digital-ocean': 'digitalocean',
-      linode: 'linode', openstack: 'openstack', sandbox: 'sandbox',
+      linode: 'linode', 'my-openstack': 'openstack', sandbox: 'sandbox',
     });
   });
 });

@@ -36,7 +36,11 @@ rm -rf "$DEST"
 mkdir -p "$DEST"
 tar -C "$WP_SRC" --exclude=./wp-content/languages --exclude=./wp-config.php -chf - . | tar -xf - -C "$DEST"
 rm -f "$DEST/wp-config.php"
-mkdir -p "$DEST/wp-content/plugins" "$DEST/wp-content/uploads" "$DEST/wp-content/mu-plugins"
+mkdir -p "$DEST/wp-content/plugins" "$DEST/wp-content/uploads" "$DEST/wp-content/mu-plugins" "$DEST/wp-content/languages"
+# WordPress's own German (Debian's wordpress-l10n), so a user can pick Deutsch in the profile.
+for mo in de_DE admin-de_DE admin-network-de_DE continents-cities-de_DE; do
+  [ -f "$WP_SRC/wp-content/languages/$mo.mo" ] && cp "$WP_SRC/wp-content/languages/$mo.mo" "$DEST/wp-content/languages/"
+done
 # Test/demo copies are offline: keep core from calling wordpress.org (see the file).
 ln -sfn "$HERE/mu-plugins/ss-offline-test-site.php" "$DEST/wp-content/mu-plugins/ss-offline-test-site.php"
 ln -sfn "$ROOT/plugin-php/scheduled-snapshots" "$DEST/wp-content/plugins/scheduled-snapshots"

@@ -1,4 +1,5 @@
-/* Scheduled Snapshots admin screens: confirmations and the schedule form's live preview. */
+/* Scheduled Snapshots admin screens: confirmations and the schedule form's live preview.
+ * The form carries its ajax URL, nonce and sentences in data-ss-* attributes (rendered, translated, by the sidecar). */
 ( function () {
 	'use strict';
 
@@ -12,7 +13,7 @@
 	}, true );
 
 	var form = document.getElementById( 'ss-schedule-form' );
-	if ( ! form || ! window.ssAdmin || ! window.fetch || ! window.FormData ) {
+	if ( ! form || ! form.getAttribute( 'data-ss-ajax' ) || ! window.fetch || ! window.FormData ) {
 		return;
 	}
 
@@ -46,8 +47,8 @@
 		var mine = ++sequence;
 		var data = new FormData( form );
 		data.set( 'action', 'ss_schedule_preview' );
-		data.set( '_ajax_nonce', window.ssAdmin.previewNonce );
-		window.fetch( window.ssAdmin.ajaxUrl, { method: 'POST', body: data, credentials: 'same-origin' } )
+		data.set( '_ajax_nonce', form.getAttribute( 'data-ss-preview-nonce' ) );
+		window.fetch( form.getAttribute( 'data-ss-ajax' ), { method: 'POST', body: data, credentials: 'same-origin' } )
 			.then( function ( response ) { return response.json(); } )
 			.then( function ( json ) {
 				if ( mine !== sequence ) {
@@ -83,7 +84,7 @@
 			} )
 			.catch( function () {
 				if ( mine === sequence ) {
-					message.textContent = window.ssAdmin.i18n.previewFailed;
+					message.textContent = form.getAttribute( 'data-ss-preview-failed' );
 				}
 			} );
 	}

@@ -20,9 +20,7 @@ final class Admin_Menu {
 	/** @var array<string,string> page slug → hook suffix */
 	private static $hooks = array();
 
-	/**
-	 * The host's menu slug, or '' when the host panel is not there.
-	 */
+	/** The host's menu slug, or '' when the host panel is not there. */
 	public static function parent_slug(): string {
 		$parent = '';
 		$type   = get_post_type_object( Config::host_post_type() );
@@ -33,9 +31,7 @@ final class Admin_Menu {
 				$parent = $type->show_in_menu;
 			}
 		}
-		/**
-		 * Filters the parent menu slug of our screens; '' puts them under our own menu.
-		 */
+		// Filter ss_menu_parent: '' puts the screens under our own menu.
 		$parent = apply_filters( 'ss_menu_parent', $parent );
 		return is_string( $parent ) ? $parent : '';
 	}
@@ -46,39 +42,29 @@ final class Admin_Menu {
 
 		self::$hooks = array();
 		if ( '' !== $parent ) {
-			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( $parent, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Schedules_Screen::class, 'render' ) );
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ) );
-			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( $parent, __( 'Snapshot Settings', 'scheduled-snapshots' ), __( 'Snapshot Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Settings_Screen::class, 'render' ) );
+			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( $parent, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( $parent, __( 'Snapshot Settings', 'scheduled-snapshots' ), __( 'Snapshot Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		} else {
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ), 'dashicons-backup', 81 );
-			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Snapshots_Screen::class, 'render' ) );
-			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( self::SNAPSHOTS, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Schedules_Screen::class, 'render' ) );
-			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( self::SNAPSHOTS, __( 'Settings', 'scheduled-snapshots' ), __( 'Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Settings_Screen::class, 'render' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ), 'dashicons-backup', 81 );
+			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( self::SNAPSHOTS, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
+			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( self::SNAPSHOTS, __( 'Settings', 'scheduled-snapshots' ), __( 'Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		}
 
 		$loaders = array(
-			self::SCHEDULES => array( Schedules_Screen::class, 'load' ),
-			self::SNAPSHOTS => array( Snapshots_Screen::class, 'load' ),
-			self::SETTINGS  => array( Settings_Screen::class, 'load' ),
+			self::SCHEDULES => array( Screens::class, 'load_schedules' ),
+			self::SNAPSHOTS => array( Screens::class, 'load_snapshots' ),
+			self::SETTINGS  => array( Screens::class, 'load_settings' ),
 		);
 		foreach ( self::$hooks as $slug => $hook ) {
 			if ( '' !== $hook ) {
 				add_action( 'load-' . $hook, $loaders[ $slug ] );
-				add_action( 'load-' . $hook, array( Assets::class, 'enqueue_for_screens' ) );
 			}
 		}
 	}
 
-	/**
-	 * @return array<string,string> page slug → hook suffix (after admin_menu ran).
-	 */
-	public static function hooks(): array {
-		return self::$hooks;
-	}
-
-	/**
-	 * Admin URL of one of our pages. Works in admin-post.php too, where the menu is not built.
-	 */
+	/** Admin URL of one of our pages; works in admin-post.php too, where the menu is not built. */
 	public static function page_url( string $slug, array $args = array() ): string {
 		$parent = self::parent_slug();
 		if ( '' !== $parent && false !== strpos( $parent, '.php' ) ) {
@@ -89,8 +75,4 @@ final class Admin_Menu {
 		return $args ? add_query_arg( $args, $base ) : $base;
 	}
 
-	public static function is_plugin_screen(): bool {
-		$screen = function_exists( 'get_current_screen' ) ? get_current_screen() : null;
-		return $screen && in_array( $screen->id, self::$hooks, true );
-	}
 }

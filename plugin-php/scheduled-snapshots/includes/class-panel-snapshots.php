@@ -49,13 +49,7 @@ final class Panel_Snapshots {
 		if ( is_wp_error( $answer ) ) {
 			// No redirect of ours follows the host's action: tell the user on their next page.
 			Notices::queue_for_user( get_current_user_id(), 'panel-not-recorded', $answer->get_error_message() );
-			/**
-			 * Fires when a snapshot the host took could not be recorded.
-			 *
-			 * @param int       $server_id
-			 * @param string    $snapshot  Provider's id from the host.
-			 * @param \WP_Error $answer
-			 */
+			// Action ss_panel_snapshot_not_recorded( server id, provider's snapshot id, WP_Error ).
 			do_action( 'ss_panel_snapshot_not_recorded', $server_id, $snapshot, $answer );
 		}
 	}

@@ -3,8 +3,8 @@
  * The only way this plugin talks to the sidecar: signed JSON requests over wp_remote_request.
  *
  * Every failure becomes a WP_Error whose message is a sentence a user can act on; nothing
- * here emits a PHP warning. Answers are untrusted: callers normalise them (Api_Shapes) and
- * escape them when printing.
+ * here emits a PHP warning. JSON answers are untrusted and escaped where printed; screens are
+ * HTML the sidecar rendered from its views.
  *
  * @package ScheduledSnapshots
  */
@@ -31,52 +31,40 @@ final class Sidecar_Client {
 		$this->secret   = $secret;
 	}
 
-	/**
-	 * The client configured from wp-config constants and the plugin's settings.
-	 */
+	/** The client configured from wp-config constants and the plugin's settings (filter: ss_sidecar_client). */
 	public static function from_config(): self {
-		$client = new self( Config::sidecar_url(), Config::shared_secret() );
-		/**
-		 * Filters the sidecar client (tests and unusual set-ups may swap it).
-		 */
+		$client   = new self( Config::sidecar_url(), Config::shared_secret() );
 		$filtered = apply_filters( 'ss_sidecar_client', $client );
 		return $filtered instanceof self ? $filtered : $client;
 	}
 
-	public function base_url(): string {
-		return $this->base_url;
-	}
-
-	/**
-	 * @return array|WP_Error Decoded JSON object or list.
-	 */
+	/** Every verb: @return array|WP_Error Decoded JSON. */
 	public function get( string $path, array $query = array() ) {
 		return $this->request( 'GET', $path, $query, null );
 	}
 
-	/** @return array|WP_Error */
 	public function post( string $path, array $body = array() ) {
 		return $this->request( 'POST', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function put( string $path, array $body = array() ) {
 		return $this->request( 'PUT', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function patch( string $path, array $body = array() ) {
 		return $this->request( 'PATCH', $path, array(), $body );
 	}
 
-	/** @return array|WP_Error */
 	public function delete( string $path ) {
 		return $this->request( 'DELETE', $path, array(), null );
 	}
 
-	/**
-	 * The secret is usable? null when it is, else the WP_Error saying what to fix.
-	 */
+	/** One screen, drawn by the sidecar: the HTML fragment (string), or a WP_Error saying what is wrong. */
+	public function render( string $screen, array $context ) {
+		return $this->request( 'GET', '/ui/v1/' . rawurlencode( $screen ), array( 'ctx' => wp_json_encode( $context ) ), null, null, true );
+	}
+
+	/** The secret is usable? null when it is, else the WP_Error saying what to fix. */
 	public function secret_problem(): ?WP_Error {
 		if ( null === $this->secret || '' === $this->secret ) {
 			return new WP_Error(
@@ -107,9 +95,10 @@ final class Sidecar_Client {
 	 * @param array      $query  Query arguments (null and '' values are left out).
 	 * @param array|null $body   JSON body, or null for none.
 	 * @param string|null $actor Override X-SS-Actor (default: the current user id, or "system").
-	 * @return array|WP_Error
+	 * @param bool       $html   Expect an HTML fragment (a screen) rather than JSON.
+	 * @return array|string|WP_Error
 	 */
-	public function request( string $method, string $path, array $query = array(), ?array $body = null, ?string $actor = null ) {
+	public function request( string $method, string $path, array $query = array(), ?array $body = null, ?string $actor = null, bool $html = false ) {
 		$problem = $this->secret_problem();
 		if ( $problem ) {
 			return $problem;
@@ -119,12 +108,7 @@ final class Sidecar_Client {
 		}
 
 		$method   = strtoupper( $method );
-		$query    = array_filter(
-			$query,
-			static function ( $value ) {
-				return null !== $value && '' !== $value;
-			}
-		);
+		$query    = array_filter( $query, static function ( $value ) { return null !== $value && '' !== $value; } );
 		$base     = wp_parse_url( $this->base_url );
 		$target   = ( isset( $base['path'] ) ? untrailingslashit( $base['path'] ) : '' ) . '/' . ltrim( $path, '/' );
 		$qs       = $query ? http_build_query( $query, '', '&', PHP_QUERY_RFC3986 ) : '';
@@ -137,7 +121,7 @@ final class Sidecar_Client {
 		}
 
 		$headers = Request_Signature::headers( (string) $this->secret, $method, $target, $actor, $raw_body );
-		$headers['Accept'] = 'application/json';
+		$headers['Accept'] = $html ? 'text/html' : 'application/json';
 		if ( null !== $body ) {
 			$headers['Content-Type'] = 'application/json';
 		}
@@ -154,66 +138,11 @@ final class Sidecar_Client {
 				'user-agent'          => 'ScheduledSnapshots-WordPress/' . VERSION,
 			)
 		);
-		return $this->interpret( $response );
+		return $this->interpret( $response, $html );
 	}
 
-	/**
-	 * The open health check (unsigned). true, or a WP_Error when nothing answers there.
-	 *
-	 * @return true|WP_Error
-	 */
-	public function health() {
-		if ( ! Config::is_valid_sidecar_url( $this->base_url ) ) {
-			return $this->bad_url_error();
-		}
-		$response = wp_remote_get(
-			$this->base_url . '/healthz',
-			array(
-				'timeout'     => (int) apply_filters( 'ss_sidecar_timeout', self::DEFAULT_TIMEOUT ),
-				'redirection' => 0,
-				'headers'     => array( 'Accept' => 'application/json' ),
-			)
-		);
-		if ( is_wp_error( $response ) ) {
-			return $this->transport_error( $response );
-		}
-		$status = (int) wp_remote_retrieve_response_code( $response );
-		$json   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( 503 === $status && is_array( $json ) && isset( $json['status'] ) && 'degraded' === $json['status'] ) {
-			return new WP_Error(
-				'ss_degraded',
-				sprintf(
-					/* translators: 1: URL, 2: database state, 3: engine state */
-					__( 'The snapshot service at %1$s answers but is not healthy (database: %2$s, engine: %3$s): read the sidecar\'s log.', 'scheduled-snapshots' ),
-					$this->base_url,
-					Api_Shapes::str( $json['database'] ?? '?' ),
-					Api_Shapes::str( $json['engine'] ?? '?' )
-				),
-				array( 'status' => $status )
-			);
-		}
-		if ( $status < 200 || $status >= 300 ) {
-			return new WP_Error(
-				'ss_not_a_sidecar',
-				sprintf(
-					/* translators: 1: URL, 2: HTTP status */
-					__( 'Something answers at %1$s, but its health check returned HTTP %2$d: is this the address of the snapshot service (sidecar)?', 'scheduled-snapshots' ),
-					$this->base_url,
-					$status
-				),
-				array( 'status' => $status )
-			);
-		}
-		return true;
-	}
-
-	/**
-	 * Turn a wp_remote_request() result into decoded JSON or a WP_Error.
-	 *
-	 * @param array|WP_Error $response
-	 * @return array|WP_Error
-	 */
-	private function interpret( $response ) {
+	/** A wp_remote_request() result (array|WP_Error) → decoded JSON (array), HTML (string) or a WP_Error. */
+	private function interpret( $response, bool $html = false ) {
 		if ( is_wp_error( $response ) ) {
 			return $this->transport_error( $response );
 		}
@@ -222,14 +151,16 @@ final class Sidecar_Client {
 		$json   = '' === $raw ? null : json_decode( $raw, true );
 		$api    = is_array( $json ) && isset( $json['error'] ) && is_array( $json['error'] ) ? $json['error'] : null;
 
+		if ( $html && 200 === $status ) {
+			// A whole screen or nothing: a fragment that is not ours would be half a page.
+			$type = (string) wp_remote_retrieve_header( $response, 'content-type' );
+			return 0 === strpos( $type, 'text/html' ) && false !== strpos( $raw, 'ss-' ) ? $raw : $this->bad_response_error( $status );
+		}
 		if ( $status >= 200 && $status < 300 ) {
 			if ( 204 === $status || '' === $raw ) {
 				return array();
 			}
-			if ( ! is_array( $json ) ) {
-				return $this->bad_response_error( $status );
-			}
-			return $json;
+			return is_array( $json ) ? $json : $this->bad_response_error( $status );
 		}
 
 		$api_message = $api && isset( $api['message'] ) && is_string( $api['message'] ) ? self::clip( $api['message'] ) : '';
@@ -244,10 +175,7 @@ final class Sidecar_Client {
 					$this->base_url,
 					'' !== $api_message ? $api_message : __( '(nothing)', 'scheduled-snapshots' )
 				),
-				array(
-					'status'  => 401,
-					'apiCode' => $api_code,
-				)
+				array( 'status' => 401, 'apiCode' => $api_code )
 			);
 		}
 		if ( $status >= 500 || null === $api || '' === $api_message ) {
@@ -262,15 +190,7 @@ final class Sidecar_Client {
 				}
 			}
 		}
-		return new WP_Error(
-			'ss_api_error',
-			$api_message,
-			array(
-				'status'  => $status,
-				'apiCode' => $api_code,
-				'fields'  => $fields,
-			)
-		);
+		return new WP_Error( 'ss_api_error', $api_message, array( 'status' => $status, 'apiCode' => $api_code, 'fields' => $fields ) );
 	}
 
 	private function transport_error( WP_Error $error ): WP_Error {

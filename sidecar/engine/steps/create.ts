@@ -1,11 +1,11 @@
+/**
+ * requested → ask the provider to create the snapshot, or adopt what a crashed attempt made.
+ */
 import { ProviderError } from '../../providers/types.js';
 import { recordEvents } from '../../store/events.js';
 import { leaseView, nameLeased, supersedeAvailable } from '../../store/snapshots.js';
 import { event, fail, finish, later, retryOrFail, settleAvailable, type Job } from '../job.js';
 
-/**
- * requested → ask the provider to create the snapshot, or adopt what a crashed attempt made.
- */
 export async function createStep(job: Job): Promise<void> {
   const { row, provider, server, marker, limits } = job;
   if (!row.name) {

@@ -122,6 +122,9 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+/** Largest answer (and request body) we accept from a provider: 10 MB. */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
 /** What went wrong on one attempt, in a form the retry loop can decide on. */
 type Outcome<T> =
   | { kind: 'ok'; response: HttpResponse<T> }
@@ -147,6 +150,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     transformResponse: [(raw: unknown) => raw],
     validateStatus: () => true,
     maxRedirects: 0,
+    // Every request stays on apiUrl's origin: a path that looks absolute (`https://…`, `//host/…`,
+    // e.g. from a pagination link) is joined to baseURL, never sent elsewhere with our credentials.
+    allowAbsoluteUrls: false,
+    // No snapshot call needs more than a few hundred kilobytes: a bigger answer is not the API.
+    maxContentLength: MAX_RESPONSE_BYTES,
+    maxBodyLength: MAX_RESPONSE_BYTES,
   });
 
   const backoff = (attempt: number): number => backoffMs(attempt, policy.baseMs, policy.capMs, random);
@@ -225,6 +234,13 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         log.warn({ provider: name, request: where, status: out.status }, 'provider answered a body that is not JSON');
         throw new ProviderError('bad_response', `${name} answered something that is not the JSON it documents; try again later, and check apiUrl if this persists.`, {
           status: out.status, params: { provider: name, attempts: n },
+        });
+      }
+
+      if (out.kind === 'network' && /maxContentLength|maxBodyLength/.test(out.message)) {
+        log.warn({ provider: name, request: where }, 'provider answer larger than the size cap');
+        throw new ProviderError('bad_response', `${name} sent an answer larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, far more than a snapshot call returns; check apiUrl in the providers file.`, {
+          params: { provider: name, attempts: n },
         });
       }
 

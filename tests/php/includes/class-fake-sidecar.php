@@ -31,7 +31,7 @@ final class Fake_Sidecar {
 	/**
 	 * Answer METHOD on paths matching $pattern (a regex on the path without query, e.g.
 	 * '#^/api/v1/schedules$#') with [status, json-able body], a raw string body
-	 * ['raw' => '…', 'status' => 200], or a callable(request) returning one of those.
+	 * ['raw' => '…', 'status' => 200, 'type' => 'text/html'], or a callable(request) returning one of those.
 	 *
 	 * @param array|callable $answer
 	 */
@@ -75,15 +75,17 @@ final class Fake_Sidecar {
 		if ( $answer instanceof \WP_Error ) {
 			return $answer;
 		}
+		$type = 'application/json';
 		if ( isset( $answer['raw'] ) ) {
 			$status = $answer['status'] ?? 200;
 			$body   = $answer['raw'];
+			$type   = $answer['type'] ?? $type;
 		} else {
 			$status = $answer[0];
 			$body   = null === $answer[1] ? '' : wp_json_encode( $answer[1] );
 		}
 		return array(
-			'headers'  => array( 'content-type' => 'application/json' ),
+			'headers'  => array( 'content-type' => $type ),
 			'body'     => $body,
 			'response' => array(
 				'code'    => $status,

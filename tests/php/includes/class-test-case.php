@@ -69,7 +69,7 @@ abstract class Test_Case extends PHPUnitTestCase {
 			$this->sidecar->remove();
 			$this->sidecar = null;
 		}
-		\ScheduledSnapshots\Provider_Names::forget();
+		\ScheduledSnapshots\Notices::forget();
 		foreach ( $this->added_filters as list( $hook, $callback, $priority ) ) {
 			remove_filter( $hook, $callback, $priority );
 		}
@@ -128,8 +128,7 @@ abstract class Test_Case extends PHPUnitTestCase {
 	 */
 	protected function fake_sidecar(): Fake_Sidecar {
 		if ( ! $this->sidecar ) {
-			\ScheduledSnapshots\Provider_Names::forget();
-			$this->sidecar = new Fake_Sidecar( \ScheduledSnapshots\Config::sidecar_url() );
+				$this->sidecar = new Fake_Sidecar( \ScheduledSnapshots\Config::sidecar_url() );
 		}
 		return $this->sidecar;
 	}

@@ -1,11 +1,9 @@
 <?php
 namespace ScheduledSnapshots\Tests;
 
-use ScheduledSnapshots\Admin_Action;
-
 /**
- * Every admin-post handler: capability first (403), then a nonce bound to the object (403),
- * and no call to the sidecar before both pass.
+ * Every admin-post handler: capability first (403), then the nonce PHP gave the rendered form
+ * for that action (403), and no call to the sidecar before both pass; then one forwarded call.
  */
 final class AdminPostHandlersTest extends Test_Case {
 
@@ -22,12 +20,18 @@ final class AdminPostHandlersTest extends Test_Case {
 			'update snapshot'        => array( 'ss_update_snapshot', 'snapshot', '42', 'post' ),
 			'take snapshot now'      => array( 'ss_take_snapshot', 'server', 'SERVER', 'post' ),
 			'save settings'          => array( 'ss_save_settings', null, 'settings', 'post' ),
+			'bulk actions'           => array( 'ss_bulk_snapshots', null, 'bulk', 'post' ),
+			'send test message'      => array( 'ss_test_alerts', null, 'test', 'post' ),
 		);
 	}
 
 	private function request( string $action, ?string $key, string $id, string $method, array $extra ): array {
 		$args = array_merge( array( 'action' => $action ), null === $key ? array() : array( $key => $id ), $extra );
 		return 'get' === $method ? array( $args, array() ) : array( array(), $args );
+	}
+
+	private function nonce_field( string $action ): string {
+		return 'ss_bulk_snapshots' === $action ? 'ss_bulk_nonce' : '_wpnonce';
 	}
 
 	private function object_id( string $id ): string {
@@ -41,9 +45,9 @@ final class AdminPostHandlersTest extends Test_Case {
 		$id = $this->object_id( $id );
 		$this->login_as( 'editor' );
 		$sidecar = $this->fake_sidecar();
-		$nonce   = wp_create_nonce( Admin_Action::nonce_action( $action, $id ) );
+		$nonce   = wp_create_nonce( $action );
 
-		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( '_wpnonce' => $nonce ) );
+		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( $this->nonce_field( $action ) => $nonce ) );
 		$outcome = $this->run_handler( 'admin_post_' . $action, $get, $post );
 
 		$this->assertInstanceOf( Wp_Die_Exception::class, $outcome );
@@ -70,13 +74,13 @@ final class AdminPostHandlersTest extends Test_Case {
 	/**
 	 * @dataProvider handlers
 	 */
-	public function test_when_the_nonce_belongs_to_another_object_then_the_handler_dies_403_and_calls_nothing( string $action, ?string $key, string $id, string $method ): void {
+	public function test_when_the_nonce_belongs_to_another_action_then_the_handler_dies_403_and_calls_nothing( string $action, ?string $key, string $id, string $method ): void {
 		$id = $this->object_id( $id );
 		$this->login_as( 'administrator' );
 		$sidecar = $this->fake_sidecar();
-		$other   = wp_create_nonce( Admin_Action::nonce_action( $action, '999999' ) );
+		$other   = wp_create_nonce( 'ss_trash_snapshot' === $action ? 'ss_save_settings' : 'ss_trash_snapshot' );
 
-		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( '_wpnonce' => $other ) );
+		list( $get, $post ) = $this->request( $action, $key, $id, $method, array( $this->nonce_field( $action ) => $other ) );
 		$outcome = $this->run_handler( 'admin_post_' . $action, $get, $post );
 
 		$this->assertInstanceOf( Wp_Die_Exception::class, $outcome );
@@ -88,7 +92,7 @@ final class AdminPostHandlersTest extends Test_Case {
 		$user    = $this->login_as( 'administrator' );
 		$sidecar = $this->fake_sidecar()->on( 'DELETE', '#^/api/v1/snapshots/42$#', array( 200, array( 'deleted' => true, 'providerCopyKept' => true, 'message' => 'Removed from the list: Linode cannot delete a single snapshot through its API; the provider copy stays.' ) ) );
 
-		$outcome = $this->run_handler( 'admin_post_ss_trash_snapshot', array( 'action' => 'ss_trash_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_trash_snapshot_42' ) ) );
+		$outcome = $this->run_handler( 'admin_post_ss_trash_snapshot', array( 'action' => 'ss_trash_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_trash_snapshot' ) ) );
 
 		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
 		$args = $this->query_args( $outcome->location );
@@ -98,20 +102,15 @@ final class AdminPostHandlersTest extends Test_Case {
 		$this->assertSame( (string) $user, $request['headers']['X-SS-Actor'] );
 		$this->assertTrue( Fake_Sidecar::signature_is_valid( $request, SS_SHARED_SECRET ) );
 
-		// The screen shows the sidecar's sentence, escaped, once.
+		// The next render hands the code to the sidecar, whose views say it in the user's language.
 		$_GET = $args;
-		set_current_screen( 'wpcd_app_server_page_ss-snapshots' );
-		$html = $this->render( array( \ScheduledSnapshots\Notices::class, 'print_notice_from_request' ) );
-		$this->assertStringContainsString( 'Linode cannot delete a single snapshot through its API; the provider copy stays.', $html );
-		$this->assertStringContainsString( 'notice-warning', $html );
-		$again = $this->render( array( \ScheduledSnapshots\Notices::class, 'print_notice_from_request' ) );
-		$this->assertStringNotContainsString( 'Linode', $again, 'the sidecar\'s sentence is shown once; a reload shows the generic one' );
+		$this->assertSame( 'snapshot-record-only', \ScheduledSnapshots\Screens::context( 'snapshots' )['notice']['code'] );
 	}
 
 	public function test_when_the_sidecar_is_down_then_the_handler_redirects_with_the_reason_not_a_php_error(): void {
 		$this->login_as( 'administrator' );
 
-		$outcome = $this->run_handler( 'admin_post_ss_delete_snapshot_record', array( 'action' => 'ss_delete_snapshot_record', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_delete_snapshot_record_42' ) ) );
+		$outcome = $this->run_handler( 'admin_post_ss_delete_snapshot_record', array( 'action' => 'ss_delete_snapshot_record', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_delete_snapshot_record' ) ) );
 
 		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
 		$args = $this->query_args( $outcome->location );
@@ -120,23 +119,21 @@ final class AdminPostHandlersTest extends Test_Case {
 		$this->assertStringContainsString( 'is not answering', $detail );
 	}
 
-	public function test_when_a_schedule_is_refused_then_the_form_comes_back_with_messages_beside_the_fields(): void {
+	public function test_when_a_schedule_is_refused_then_the_form_comes_back_with_what_was_typed_and_the_sidecars_messages(): void {
 		$this->login_as( 'administrator' );
-		$this->fake_sidecar()
-			->on( 'POST', '#^/api/v1/schedules$#', array( 400, array( 'error' => array( 'code' => 'validation_failed', 'message' => 'name: must not be empty', 'details' => array( 'fields' => array( 'name' => 'must not be empty', 'cron' => 'the hour field must be 0-23' ) ) ) ) ) )
-			->on( 'POST', '#^/api/v1/schedules/preview$#', array( 400, array( 'error' => array( 'code' => 'validation_failed', 'message' => 'x' ) ) ) );
+		$sidecar = $this->fake_sidecar()->on(
+			'POST',
+			'#^/ui/v1/forms/schedule$#',
+			static function ( $request ) {
+				$body = json_decode( $request['body'], true );
+				return array( 200, array( 'saved' => false, 'values' => $body['values'], 'errors' => array( 'name' => 'The name must not be empty.' ) ) );
+			}
+		);
 		$post = array(
 			'action'      => 'ss_save_schedule',
 			'schedule'    => 'new',
-			'_wpnonce'    => wp_create_nonce( 'ss_save_schedule_new' ),
-			'ss_schedule' => array(
-				'name'      => '',
-				'frequency' => 'cron',
-				'cron'      => '0 25 * * *',
-				'timezone'  => 'Europe/Berlin',
-				'retention' => array( 'keepDaily' => '7' ),
-				'enabled'   => '1',
-			),
+			'_wpnonce'    => wp_create_nonce( 'ss_save_schedule' ),
+			'ss_schedule' => array( 'name' => '', 'frequency' => 'cron', 'cron' => '0 25 * * *', 'timezone' => 'Europe/Berlin', 'retention' => array( 'keepDaily' => '7' ), 'enabled' => '1' ),
 		);
 
 		$outcome = $this->run_handler( 'admin_post_ss_save_schedule', array(), $post );
@@ -145,22 +142,34 @@ final class AdminPostHandlersTest extends Test_Case {
 		$args = $this->query_args( $outcome->location );
 		$this->assertSame( 'new', $args['view'] );
 		$this->assertSame( 'schedule-invalid', $args['ss_message'] );
+		$sent = json_decode( $sidecar->requests_to( '/ui/v1/forms/schedule', 'POST' )[0]['body'], true );
+		$this->assertSame( '0 25 * * *', $sent['values']['cron'], 'the form goes to the sidecar as typed' );
+		$this->assertSame( get_user_locale(), $sent['ctx']['locale'] );
+		$state = \ScheduledSnapshots\Notices::take_form_state( 'new' );
+		$this->assertSame( 'The name must not be empty.', $state['errors']->name );
+		$this->assertSame( '0 25 * * *', $state['values']->cron );
+	}
 
-		set_current_screen( 'wpcd_app_server_page_ss-schedules' );
+	public function test_when_ticked_snapshots_get_a_bulk_action_then_one_request_carries_them_and_each_outcome_reaches_the_list(): void {
+		$this->login_as( 'administrator' );
+		$results = array( array( 'id' => 4, 'outcome' => 'trashed', 'message' => '' ), array( 'id' => 5, 'outcome' => 'delete-failed', 'message' => 'quota' ) );
+		$sidecar = $this->fake_sidecar()->on( 'POST', '#^/api/v1/snapshots/bulk$#', array( 200, array( 'results' => $results ) ) );
+
+		$outcome = $this->run_handler( 'admin_post_ss_bulk_snapshots', array(), array( 'action' => 'ss_bulk_snapshots', 'bulk_action' => 'trash', 'snapshots' => array( '4', '5', 'x' ), 'ss_bulk_nonce' => wp_create_nonce( 'ss_bulk_snapshots' ) ) );
+
+		$this->assertCount( 1, $sidecar->requests );
+		$this->assertSame( array( 'action' => 'trash', 'ids' => array( 4, 5 ) ), json_decode( $sidecar->requests[0]['body'], true ) );
+		$args = $this->query_args( $outcome->location );
+		$this->assertSame( 'bulk-done', $args['ss_message'] );
 		$_GET = $args;
-		$html = $this->render( array( \ScheduledSnapshots\Schedules_Screen::class, 'render' ) );
-		$this->assertMatchesRegularExpression( '#id="ss-schedule-name"[^>]*aria-invalid="true"#', $html );
-		$this->assertStringContainsString( 'The name must not be empty.', $html );
-		$this->assertStringContainsString( 'The hour field must be 0-23.', $html );
-		$this->assertStringContainsString( 'value="0 25 * * *"', $html, 'what was typed is kept' );
-		$this->assertStringContainsString( '<option value="Europe/Berlin" selected', $html );
+		$this->assertSame( $results, \ScheduledSnapshots\Screens::context( 'snapshots' )['notice']['results'] );
 	}
 
 	public function test_when_a_schedule_is_deleted_then_the_list_says_how_many_snapshots_were_kept(): void {
 		$this->login_as( 'administrator' );
 		$sidecar = $this->fake_sidecar()->on( 'DELETE', '#^/api/v1/schedules/7$#', array( 200, array( 'deleted' => true, 'snapshotsKept' => 12, 'message' => 'x' ) ) );
 
-		$outcome = $this->run_handler( 'admin_post_ss_delete_schedule', array(), array( 'action' => 'ss_delete_schedule', 'schedule' => '7', '_wpnonce' => wp_create_nonce( 'ss_delete_schedule_7' ) ) );
+		$outcome = $this->run_handler( 'admin_post_ss_delete_schedule', array(), array( 'action' => 'ss_delete_schedule', 'schedule' => '7', '_wpnonce' => wp_create_nonce( 'ss_delete_schedule' ) ) );
 
 		$args = $this->query_args( $outcome->location );
 		$this->assertSame( 'schedule-deleted', $args['ss_message'] );
@@ -176,7 +185,7 @@ final class AdminPostHandlersTest extends Test_Case {
 		$outcome = $this->run_handler(
 			'admin_post_ss_update_snapshot',
 			array(),
-			array( 'action' => 'ss_update_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_update_snapshot_42' ), 'keepForever' => '1', 'deleteNotBefore' => '2027-01-31', 'note' => '<b>keep</b> for audit' )
+			array( 'action' => 'ss_update_snapshot', 'snapshot' => '42', '_wpnonce' => wp_create_nonce( 'ss_update_snapshot' ), 'keepForever' => '1', 'deleteNotBefore' => '2027-01-31', 'note' => '<b>keep</b> for audit' )
 		);
 
 		$this->assertSame( 'snapshot-updated', $this->query_args( $outcome->location )['ss_message'] );
@@ -187,7 +196,7 @@ final class AdminPostHandlersTest extends Test_Case {
 	public function test_when_the_address_comes_from_wp_config_then_the_settings_form_cannot_change_it(): void {
 		$this->login_as( 'administrator' );
 
-		$outcome = $this->run_handler( 'admin_post_ss_save_settings', array(), array( 'action' => 'ss_save_settings', '_wpnonce' => wp_create_nonce( 'ss_save_settings_settings' ), 'ss_sidecar_url' => 'http://127.0.0.1:1234' ) );
+		$outcome = $this->run_handler( 'admin_post_ss_save_settings', array(), array( 'action' => 'ss_save_settings', '_wpnonce' => wp_create_nonce( 'ss_save_settings' ), 'ss_sidecar_url' => 'http://127.0.0.1:1234' ) );
 
 		$this->assertInstanceOf( Redirect_Exception::class, $outcome );
 		$this->assertFalse( get_option( 'ss_sidecar_url' ) );

@@ -62,3 +62,6 @@ add_filter(
 	10,
 	3
 );
+
+/** The language lists use the installed languages only: no call for the available ones. */
+add_filter( 'pre_site_transient_available_translations', static function () { return array(); } );

@@ -1,0 +1,62 @@
+/**
+ * What the screens show of health (issue 11): the critical notice, the "Needs attention"
+ * count, a server's health line and timeline picture, and the dashboard widget.
+ */
+import { computeAllHealth, computeServerHealth, countsByState, worstFirst } from '../../health/health.js';
+import type { ServerHealth } from '../../health/state.js';
+import { timelineItems } from '../../health/timeline.js';
+import { countByKind, timelineLayout, type TimelineKind } from '../../health/timeline-svg.js';
+import { serverDisplayName } from '../../host.js';
+import type { AppContext } from '../context.js';
+import type { Translator } from './i18n.js';
+import { timelineKindLabels } from './health-words.js';
+
+const failingAfter = (app: AppContext) => app.alerts?.deps.config.failingAfter ?? 3;
+
+/**
+ * Servers in an open critical incident — one indexed query on what the alert worker already
+ * decided, so every screen can afford it. At most 100 are counted ("100+").
+ */
+export async function criticalServers(app: AppContext): Promise<{ count: number; names: string[] }> {
+  const rows = await app.db.selectFrom('ss_incidents').select(['server_id', 'server_name'])
+    .where('open_server_id', 'is not', null).where('state', '=', 'critical').orderBy('started_at').limit(101).execute();
+  return { count: rows.length, names: rows.slice(0, 3).map((r) => r.server_name || `#${Number(r.server_id)}`) };
+}
+
+export async function attentionServerIds(app: AppContext): Promise<number[]> {
+  const now = await app.clock.now(app.db);
+  const all = await computeAllHealth(app.db, now, failingAfter(app));
+  return [...all.values()].filter((s) => s.state !== 'ok').map((s) => s.serverId).sort((a, b) => a - b);
+}
+
+export async function serverHealthLine(app: AppContext, serverId: number): Promise<ServerHealth | null> {
+  const h = await computeServerHealth(app.db, app.host, await app.clock.now(app.db), failingAfter(app), serverId);
+  return h.schedules.length === 0 ? null : h;
+}
+
+/** The picture's geometry (shared with the JSON API's SVG) with the words in the user's language. */
+export async function serverTimeline(app: AppContext, t: Translator, serverId: number, days: number) {
+  const now = await app.clock.now(app.db);
+  const server = (await app.host.getServers([serverId])).get(serverId);
+  const items = await timelineItems(app.db, serverId, now, days);
+  const layout = timelineLayout({ serverName: serverDisplayName(server, serverId), now, days, items },
+    { lanes: [t.__('Kept'), t.__('Removed'), t.__('Problems')], kinds: timelineKindLabels(t) });
+  return {
+    serverId, serverName: serverDisplayName(server, serverId), days, layout,
+    counts: Object.entries(countByKind(layout.inRange)) as [TimelineKind, number][],
+    idPrefix: `ss-timeline-${serverId}`,
+  };
+}
+
+export type TimelineView = Awaited<ReturnType<typeof serverTimeline>>;
+
+/** The dashboard widget: servers by state and the worst few, named as the panel names them. */
+export async function dashboard(app: AppContext, limit = 5) {
+  const all = await computeAllHealth(app.db, await app.clock.now(app.db), failingAfter(app));
+  const worst = [...all.values()].filter((s) => s.state !== 'ok').sort(worstFirst).slice(0, limit);
+  const servers = await app.host.getServers(worst.map((w) => w.serverId));
+  return {
+    total: all.size, counts: countsByState(all.values()),
+    worst: worst.map((w) => ({ ...w, serverName: serverDisplayName(servers.get(w.serverId), w.serverId) })),
+  };
+}
