@@ -250,4 +250,44 @@ export const migrations: Record<string, Migration> = {
   // (also after the server is gone). NULL: the provider entry's region applies.
   '0019_snapshot_region': ddl((db) => sql`
     ALTER TABLE ${T('ss_snapshots')} ADD COLUMN region VARCHAR(64) NULL AFTER instance_id`.execute(db)),
+
+  // One request budget per provider account, shared by every sidecar: a token bucket per
+  // (account, window), taken under FOR UPDATE so N sidecars together keep the account's limit
+  // (sidecar/store/budgets.ts). `account_key` is a hash; the credential is never stored.
+  '0020_create_request_budgets': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_request_budgets')} (
+      account_key CHAR(64) NOT NULL,
+      window_ms INT UNSIGNED NOT NULL,
+      capacity DOUBLE NOT NULL,
+      refill_per_ms DOUBLE NOT NULL,
+      tokens DOUBLE NOT NULL,
+      refilled_at DATETIME(3) NOT NULL,
+      PRIMARY KEY (account_key, window_ms)
+    ) ${OPTIONS}`.execute(db)),
+
+  // Reconciliation: when each provider's listing of our marked objects is next due. One
+  // UPDATE claims a run, so several sidecars reconcile an account once per period.
+  '0021_create_reconcile_runs': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_reconcile_runs')} (
+      provider VARCHAR(64) NOT NULL PRIMARY KEY,
+      next_run_at DATETIME(3) NOT NULL,
+      last_owner VARCHAR(80) NULL,
+      last_run_at DATETIME(3) NULL,
+      last_found INT UNSIGNED NOT NULL DEFAULT 0
+    ) ${OPTIONS}`.execute(db)),
+
+  // Provider objects whose record left our list (deleted, or forgotten with Delete Record):
+  // reconciliation never brings them back as `found`.
+  '0022_create_forgotten_snapshots': ddl((db) => sql`
+    CREATE TABLE IF NOT EXISTS ${T('ss_forgotten_snapshots')} (
+      provider VARCHAR(64) NOT NULL,
+      provider_snapshot_id VARCHAR(190) NOT NULL,
+      forgotten_at DATETIME(3) NOT NULL,
+      PRIMARY KEY (provider, provider_snapshot_id)
+    ) ${OPTIONS}`.execute(db)),
+
+  // Reconciliation notes when an available snapshot of ours stops being listed at the
+  // provider; after a grace period its record says so (engine/reconcile.ts).
+  '0023_snapshot_missing_since': ddl((db) => sql`
+    ALTER TABLE ${T('ss_snapshots')} ADD COLUMN missing_since DATETIME(3) NULL AFTER available_at`.execute(db)),
 };

@@ -44,6 +44,8 @@ export interface Config {
   wpcdEncryptionKey: string | null;
   tickMs: number;
   leaseMs: number;
+  /** Minutes between reconciliations of each provider's marked snapshots with our records (SS_RECONCILE_MINUTES). */
+  reconcileMinutes: number;
   instanceId: string;
   logLevel: string;
   /** SS_EVENTS_KEEP_DAYS: audit events older than this go, unless their snapshot is still listed. */
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     wpcdEncryptionKey,
     tickMs: intVar(env, 'SS_TICK_MS', 2000, 50, 600_000),
     leaseMs: intVar(env, 'SS_LEASE_MS', 30_000, 1000, 3_600_000),
+    reconcileMinutes: intVar(env, 'SS_RECONCILE_MINUTES', 60, 1, 10_080),
     instanceId: identifierVar(env, 'SS_INSTANCE_ID', `sidecar-${process.pid}`),
     logLevel: env.SS_LOG_LEVEL ?? 'info',
     eventsKeepDays: intVar(env, 'SS_EVENTS_KEEP_DAYS', 180, 1, 36_500),

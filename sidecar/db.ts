@@ -12,6 +12,7 @@ import type { Database } from './schema.js';
 export const LOGICAL_TABLES = [
   'ss_schedules', 'ss_assignments', 'ss_snapshots', 'ss_events', 'ss_nonces', 'ss_sandbox_snapshots',
   'ss_incidents', 'ss_alert_deliveries', 'ss_alert_runs',
+  'ss_request_budgets', 'ss_reconcile_runs', 'ss_forgotten_snapshots',
   'posts', 'postmeta', 'options',
 ] as const;
 

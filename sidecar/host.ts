@@ -22,8 +22,12 @@ export interface Host {
   /** Servers by id; ids that are not servers are absent from the map. */
   getServers(ids: number[]): Promise<Map<number, HostServer>>;
   listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
+  /** The server with this provider slug and instance id (reconciliation names a found snapshot's server). */
+  serverByInstance?(provider: string, instanceId: string): Promise<HostServer | undefined>;
   /** Provider slugs the panel's servers use, with how many servers use each. */
   providersInUse(): Promise<Map<string, number>>;
+  /** The regions the panel's servers of this provider slug are in (reconciliation lists each on EC2). */
+  regionsOf?(provider: string): Promise<string[]>;
 }
 
 export function createHost(db: DB, settings: HostSettings): Host {
@@ -67,6 +71,18 @@ export function createHost(db: DB, settings: HostSettings): Host {
         .where('post_type', '=', settings.postType).where('post_status', 'not in', ['auto-draft', 'inherit'])
         .where('ID', '>', opts.afterId ?? 0).orderBy('ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
       return await withMeta(posts);
+    },
+    async serverByInstance(provider, instanceId) {
+      const ids = await db.selectFrom('postmeta').select('post_id').where('meta_key', '=', settings.metaInstanceId)
+        .where('meta_value', '=', instanceId).limit(20).execute();
+      const servers = await this.getServers(ids.map((r) => Number(r.post_id)));
+      return [...servers.values()].find((s) => s.provider === provider);
+    },
+    async regionsOf(provider) {
+      const rows = await db.selectFrom('postmeta as r').innerJoin('postmeta as p', 'p.post_id', 'r.post_id')
+        .select('r.meta_value as region').distinct().where('p.meta_key', '=', settings.metaProvider).where('p.meta_value', '=', provider)
+        .where('r.meta_key', '=', settings.metaRegion).execute();
+      return rows.map((r) => (r.region ?? '').trim()).filter(Boolean);
     },
     async providersInUse() {
       const rows = await db.selectFrom('postmeta as m').innerJoin('posts as p', 'p.ID', 'm.post_id')

@@ -95,7 +95,7 @@ export type { SnapshotStatus };
 export interface RetentionCandidate {
   id: number;
   status: SnapshotStatus;
-  origin: 'scheduled' | 'manual' | 'panel';
+  origin: 'scheduled' | 'manual' | 'panel' | 'found';
   createdAt: Date;
   keepForever: boolean;
   deleteNotBefore: Date | null;

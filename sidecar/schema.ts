@@ -42,7 +42,8 @@ export interface AssignmentsTable {
 export type SnapshotStatus =
   | 'requested' | 'creating' | 'available' | 'failed'
   | 'deleting' | 'delete_failed' | 'superseded';
-export type SnapshotOrigin = 'scheduled' | 'manual' | 'panel';
+/** `found`: carries our marker at the provider but had no record (reconciliation, engine/reconcile.ts). */
+export type SnapshotOrigin = 'scheduled' | 'manual' | 'panel' | 'found';
 
 export interface SnapshotsTable {
   id: Id;
@@ -77,6 +78,8 @@ export interface SnapshotsTable {
   requested_by: string;
   created_at: Timestamp;
   available_at: Timestamp | null;
+  /** Since when reconciliation no longer finds this available snapshot at the provider; null while it does. */
+  missing_since: Timestamp | null;
   updated_at: Timestamp;
 }
 
@@ -147,6 +150,30 @@ export interface AlertRunsTable {
   last_run_at: Timestamp | null;
 }
 
+/** A token bucket of one provider account's request budget (one row per window). */
+export interface RequestBudgetsTable {
+  account_key: string;
+  window_ms: number;
+  capacity: number;
+  refill_per_ms: number;
+  tokens: number;
+  refilled_at: Timestamp;
+}
+
+export interface ReconcileRunsTable {
+  provider: string;
+  next_run_at: Timestamp;
+  last_owner: string | null;
+  last_run_at: Timestamp | null;
+  last_found: number;
+}
+
+export interface ForgottenSnapshotsTable {
+  provider: string;
+  provider_snapshot_id: string;
+  forgotten_at: Timestamp;
+}
+
 export interface PostsTable {
   ID: number;
   post_type: string;
@@ -179,6 +206,9 @@ export interface Database {
   ss_incidents: IncidentsTable;
   ss_alert_deliveries: AlertDeliveriesTable;
   ss_alert_runs: AlertRunsTable;
+  ss_request_budgets: RequestBudgetsTable;
+  ss_reconcile_runs: ReconcileRunsTable;
+  ss_forgotten_snapshots: ForgottenSnapshotsTable;
   posts: PostsTable;
   postmeta: PostmetaTable;
   options: OptionsTable;

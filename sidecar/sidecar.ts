@@ -94,7 +94,7 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
   const host = createHost(db, config.host);
   const engine = new Engine({
     db, clock, log: log.child({ component: 'engine' }), host, providers, providerProblems, instanceId: config.instanceId,
-    tickMs: config.tickMs, leaseMs: config.leaseMs, limits: opts.limits, concurrency: opts.concurrency,
+    tickMs: config.tickMs, leaseMs: config.leaseMs, reconcileMs: config.reconcileMinutes * 60_000, limits: opts.limits, concurrency: opts.concurrency,
   });
   const alerts = new AlertWorker({
     db, clock, log: log.child({ component: 'alerts' }), host, config: config.alerts, channels: channelsFor(config.alerts),

@@ -9,7 +9,7 @@ import type { SnapshotRow } from './store/snapshots.js';
 export type { SnapshotRow } from './store/snapshots.js';
 export { SNAPSHOT_STATUSES } from './engine/lifecycle.js';
 
-export const SNAPSHOT_ORIGINS: SnapshotOrigin[] = ['scheduled', 'manual', 'panel'];
+export const SNAPSHOT_ORIGINS: SnapshotOrigin[] = ['scheduled', 'manual', 'panel', 'found'];
 
 /** Our name at the provider: unique (it holds our id), so a retry can find what a crash left. */
 export function markerName(snapshotId: number, serverName: string | null, at: Date): string {
@@ -21,6 +21,7 @@ export function markerName(snapshotId: number, serverName: string | null, at: Da
 export function protectionWords(row: Pick<SnapshotRow, 'keep_forever' | 'delete_not_before' | 'origin'>, now: Date): string | null {
   if (row.keep_forever === 1) return 'Never delete automatically';
   if (row.delete_not_before && row.delete_not_before.getTime() > now.getTime()) return `Not before ${row.delete_not_before.toISOString().slice(0, 10)}`;
+  if (row.origin === 'found') return 'Found at the provider, not in this list: never deleted automatically';
   if (row.origin !== 'scheduled') return `${row.origin === 'manual' ? 'Manual' : 'Panel'} snapshot: never deleted automatically`;
   return null;
 }

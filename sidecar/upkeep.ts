@@ -4,6 +4,9 @@
  * must bite even when a schedule makes no new snapshot), and pruning old audit events.
  * Each chore compares times by the database clock, like the slot engine; node-schedule only
  * says when to look. Every chore is idempotent, so several sidecars running them is harmless.
+ * Reconciliation with the providers is not a chore here: the engine loop starts it
+ * (engine/reconcile.ts), because its period is SS_RECONCILE_MINUTES claimed in the database,
+ * it spends the providers' request budget beside snapshot work, and the engine's drain waits for it.
  */
 import schedule from 'node-schedule';
 import type { Clock, DB } from './db.js';

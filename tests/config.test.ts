@@ -11,7 +11,7 @@ const good = { SS_DATABASE_URL: 'mysql://root@127.0.0.1:3306/wordpress', SS_SHAR
 describe('configuration', () => {
   test('when only the required variables are set, then the documented defaults apply', () => {
     const c = loadConfig(good);
-    expect(c).toMatchObject({ tablePrefix: 'wp_', listenHost: '127.0.0.1', listenPort: 8787, providers: {} });
+    expect(c).toMatchObject({ tablePrefix: 'wp_', listenHost: '127.0.0.1', listenPort: 8787, providers: {}, reconcileMinutes: 60 });
     expect(c.host.postType).toBe('wpcd_app_server');
     expect(c.eventsKeepDays).toBe(180);
     expect(Object.isFrozen(c)).toBe(true);
@@ -25,6 +25,7 @@ describe('configuration', () => {
     ['SS_LISTEN', { ...good, SS_LISTEN: 'everywhere' }, /SS_LISTEN: must be host:port/],
     ['SS_TABLE_PREFIX', { ...good, SS_TABLE_PREFIX: 'wp; drop' }, /SS_TABLE_PREFIX/],
     ['SS_TICK_MS', { ...good, SS_TICK_MS: 'soon' }, /SS_TICK_MS: must be a whole number/],
+    ['SS_RECONCILE_MINUTES', { ...good, SS_RECONCILE_MINUTES: '0' }, /SS_RECONCILE_MINUTES: must be between 1 and 10080, got 0/],
     ['SS_EVENTS_KEEP_DAYS', { ...good, SS_EVENTS_KEEP_DAYS: '0' }, /SS_EVENTS_KEEP_DAYS: must be between 1 and 36500/],
     ['SS_PROVIDERS_FILE', { ...good, SS_PROVIDERS_FILE: '/nonexistent/providers.json' }, /SS_PROVIDERS_FILE: cannot read/],
   ])('when %s is missing or bad, then one line names it', (_name, env, message) => {

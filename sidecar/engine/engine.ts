@@ -14,6 +14,7 @@ import { schedulesWithMaxAge } from '../store/schedules.js';
 import { claimDue, nextWorkAt, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
 import { dispatchDue } from './dispatch.js';
+import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
 
 export interface EngineDeps {
@@ -31,6 +32,8 @@ export interface EngineDeps {
   concurrency?: number;
   dispatchBatch?: number;
   limits?: Partial<WorkLimits>;
+  /** How often each provider's marked snapshots are reconciled with our records (SS_RECONCILE_MINUTES); 0 = never. */
+  reconcileMs?: number;
 }
 
 export interface EngineStats {
@@ -130,6 +133,7 @@ export class Engine extends EventEmitter {
         if (r.claimed < batch) break;
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
+      this.#reconcile(now);
       claimed = await this.#claimAndRun();
       this.#progress(dispatched, claimed);
       this.stats.lastError = null;
@@ -158,6 +162,25 @@ export class Engine extends EventEmitter {
       const cutoff = new Date(now.getTime() - s.maxAgeDays * 86_400_000);
       for (const serverId of await serversWithAgedSnapshots(this.deps.db, s.id, cutoff)) await applyRetention(this.deps.db, now, serverId, s.id);
     }
+  }
+
+  #reconciling: Promise<void> | null = null;
+  #lastReconcileCheck = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Reconciliation (reconcile.ts) runs beside the ticks, never holding them up: a listing of
+   * thousands of snapshots spends the account's request budget slowly. The database decides
+   * whether a period is due, so a minute between checks is plenty.
+   */
+  #reconcile(now: Date) {
+    const every = this.deps.reconcileMs ?? 60 * 60_000;
+    if (every <= 0 || this.#reconciling || this.#stopping) return;
+    if (now.getTime() - this.#lastReconcileCheck < Math.min(every, 60_000)) return;
+    this.#lastReconcileCheck = now.getTime();
+    const { db, clock, log, host, providers, instanceId } = this.deps;
+    this.#reconciling = reconcileDue({ db, clock, log, host, providers, instanceId, everyMs: every })
+      .then(() => undefined, (e: unknown) => { log.warn({ err: (e as Error).message }, 'reconciliation failed; it runs again next period'); })
+      .finally(() => { this.#reconciling = null; });
   }
 
   /** A progress line for long runs (a burst of due slots): at most one every 5 s while busy. */
@@ -205,8 +228,9 @@ export class Engine extends EventEmitter {
 
   /** Wait until every snapshot this sidecar is working on is done (tests, shutdown). */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) {
+    while (this.#inFlight.size > 0 || this.#reconciling) {
       await Promise.all([...this.#inFlight.values()].map((f) => f.done));
+      if (this.#reconciling) await this.#reconciling;
     }
   }
 

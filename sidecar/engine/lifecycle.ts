@@ -10,6 +10,10 @@
  *   failed, delete_failed ─trash→ deleting;  available, failed, delete_failed, superseded
  *   ─trash (record only) / delete record→ (removed); deleting ─delete record→ (removed)
  *
+ * A record of origin `found` (reconciliation, engine/reconcile.ts) is born `available`: the
+ * provider already holds it. From there it follows `available`'s rows like any other, and
+ * retention never queues it (only `scheduled` snapshots).
+ *
  * `removed` is not a status: the record leaves the table and the audit log keeps its story.
  * Nothing leaves `requested` or `creating` by an admin's hand: forgetting the row then would
  * leave the provider's copy with no record pointing at it.

@@ -38,6 +38,8 @@ export async function timelineItems(db: DB, serverId: number, now: Date, days: n
     else if (s.delete_not_before && s.delete_not_before.getTime() > now.getTime()) { kind = 'not-before'; why = ` until ${s.delete_not_before.toISOString().slice(0, 10)}`; }
     else if (s.origin === 'manual') kind = 'manual';
     else if (s.origin === 'panel') kind = 'backup-tab';
+    // Found at the provider by reconciliation: never deleted automatically, like a protected one.
+    else if (s.origin === 'found') kind = 'protected';
     else kind = 'kept';
     const status = s.status === 'superseded' ? ' (replaced at the provider, kept as history)' : s.status === 'delete_failed' ? ' (deleting it failed)' : '';
     items.push({

@@ -5,6 +5,7 @@ import { canTransition } from '../engine/lifecycle.js';
 import { ApiError, conflict, notFound } from '../errors.js';
 import { knownProviders, serverDisplayName, serverProblem } from '../host.js';
 import { serversNeedingAttention } from '../health/health.js';
+import type { Provider, ServerRef } from '../providers/types.js';
 import { eventsForSnapshot, recordEvent } from '../store/events.js';
 import { findSchedule, scheduleNames } from '../store/schedules.js';
 import {
@@ -191,6 +192,8 @@ export function snapshotsRouter(ctx: AppContext): Router {
       res.status(200).json({ snapshot, alreadyRecorded: true });
       return;
     }
+    const foreign = await foreignPanelObject(provider, { serverId: body.serverId, instanceId: server.instanceId ?? '', region: server.region, name: server.name }, body.providerSnapshotId);
+    if (foreign) throw conflict(foreign);
     const now = await clock.now(db);
     const actor = actorOf(req);
     // DigitalOcean's backup tab stores an action id, not a snapshot id: keep it as the pending
@@ -224,4 +227,17 @@ function waitForSettled(ctx: AppContext, id: number, ms: number): Promise<void> 
     ctx.engine.on('settled', onSettled);
     ctx.engine.wake();
   });
+}
+
+/**
+ * A panel record must name a snapshot of its own server: where the provider says which server
+ * an object was made from and it is another one, the record is refused with a sentence. A
+ * provider that cannot be asked now, or an id it resolves later (DigitalOcean's action id), is
+ * recorded (DigitalOcean: an action id is no snapshot id yet); the check before every delete (engine/ownership.ts) still protects it.
+ */
+async function foreignPanelObject(provider: Provider, server: ServerRef, id: string): Promise<string | null> {
+  if (!provider.describe || !server.instanceId) return null;
+  const facts = await provider.describe(server, id).catch(() => null);
+  if (!facts || facts.sourceInstanceId === null || facts.sourceInstanceId === server.instanceId) return null;
+  return `${provider.displayName} snapshot ${id} was made from server ${facts.sourceInstanceId}, not from this server (${server.instanceId}); it was not recorded.`;
 }

@@ -27,7 +27,6 @@ import {
   DeregisterImageCommand,
   DeleteSnapshotCommand,
   type Image,
-  type Filter,
 } from '@aws-sdk/client-ec2';
 import { backoffMs } from '../backoff.js';
 import { cleanMessage, errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
@@ -39,17 +38,15 @@ import {
   type ProviderCapabilities,
   type ProviderSnapshot,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
 
 import { awsec2ConfigSchema, type Awsec2Config } from './awsec2-config.js';
+import { amiName, AWS_MANAGED_BY, AWS_REGION, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID, createdAtOf, createdRef, snapshotIdsOf, tagValue } from './awsec2-names.js';
 
 export { awsec2ConfigSchema, type Awsec2Config };
-
-/** Tag keys we put on every AMI and EBS snapshot we create. */
-export const AWS_TAG_SNAPSHOT_ID = 'ss:snapshot-id';
-export const AWS_TAG_MANAGED_BY = 'ss:managed-by';
-export const AWS_MANAGED_BY = 'scheduled-snapshots';
+export { amiName, AWS_MANAGED_BY, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID };
 
 const CAPABILITIES: ProviderCapabilities = {
   create: true,
@@ -62,20 +59,6 @@ const CAPABILITIES: ProviderCapabilities = {
   ],
 };
 
-/** AMI names: 3–128 characters of letters, digits and ()[] ./-'@_ (CreateImage's rule). */
-export function amiName(marker: SnapshotMarker): string {
-  const cleaned = marker.name.replace(/[^A-Za-z0-9()[\] ./'@_-]/g, '-').slice(0, 128);
-  return cleaned.length >= 3 ? cleaned : `ss-${marker.snapshotId}`.padEnd(3, '-');
-}
-
-/** `pendingRef` of an image we created: when CreateImage was answered (ms since the epoch, this machine's clock). */
-const CREATED_AT = 'created-at:';
-const createdRef = (at: number): string => `${CREATED_AT}${at}`;
-function createdAtOf(pendingRef: string | null | undefined): number | null {
-  if (!pendingRef?.startsWith(CREATED_AT)) return null;
-  const at = Number(pendingRef.slice(CREATED_AT.length));
-  return Number.isFinite(at) ? at : null;
-}
 /** Page size for DescribeImages by name (AWS asks callers to paginate it). */
 const PAGE_SIZE = 100;
 
@@ -117,7 +100,7 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   };
   function inRegion<T>(server: ServerRef, fn: () => Promise<T>): Promise<T> {
     // Only a value shaped like an AWS region (us-east-1, us-gov-west-1) counts; anything else falls back.
-    const region = server.region && /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(server.region) ? server.region : config.region;
+    const region = server.region && AWS_REGION.test(server.region) ? server.region : config.region;
     if (!region) {
       return Promise.reject(new ProviderError('invalid', `Server #${server.serverId} has no AWS region in the panel and provider "${slug}" has no "region" in the providers file: set one of them.`));
     }
@@ -148,16 +131,6 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
         await sleep(wait);
       }
     }
-  }
-
-  function tagValue(image: Image, key: string): string | undefined {
-    return image.Tags?.find((t) => t.Key === key)?.Value;
-  }
-
-  function snapshotIdsOf(image: Image): string[] {
-    const ids: string[] = [];
-    for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) ids.push(m.Ebs.SnapshotId);
-    return ids;
   }
 
   function toSnapshot(image: Image): ProviderSnapshot {
@@ -199,19 +172,22 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }
   }
 
-  /** Our images with this exact name (owner self), following NextToken. */
-  async function describeByName(name: string): Promise<Image[]> {
-    const filters: Filter[] = [{ Name: 'name', Values: [name] }];
-    const found: Image[] = [];
+  /** Our images (owner self) matching these filters, every page (NextToken). */
+  async function* describePages(filters: { Name: string; Values: string[] }[]): AsyncIterable<Image> {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
       const out = await call('DescribeImages', () =>
         client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, IncludeDisabled: true, MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}) })),
       );
-      for (const img of out.Images ?? []) if (img.Name === name) found.push(img);
+      yield* out.Images ?? [];
       nextToken = out.NextToken || undefined;
     } while (nextToken);
+  }
+
+  async function describeByName(name: string): Promise<Image[]> {
+    const found: Image[] = [];
+    for await (const img of describePages([{ Name: 'name', Values: [name] }])) if (img.Name === name) found.push(img);
     return found;
   }
 
@@ -377,5 +353,36 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     status: (server, ref) => inRegion(server, () => status(server, ref)),
     findByMarker: (server, marker) => inRegion(server, () => findByMarker(server, marker)),
     delete: (server, imageId) => inRegion(server, () => deleteImage(server, imageId)),
+    describe: (server, imageId) => inRegion(server, () => describeImage(imageId)),
+    listOurs,
   };
+
+  /** The AMI's tags and `SourceInstanceId` (the instance CreateImage was called on). */
+  async function describeImage(imageId: string): Promise<SnapshotFacts | null> {
+    const image = await describeById(imageId);
+    return image && image.State !== 'deregistered' ? factsOf(image) : null;
+  }
+
+  /**
+   * DescribeImages with the filter `tag:ss:managed-by=scheduled-snapshots`, every page, in
+   * each region reconciliation names (the regions our servers and records use) and the
+   * entry's own. A region is one call context, so each page is fetched inside it.
+   */
+  async function* listOurs(regions: readonly string[] = []): AsyncIterable<SnapshotFacts> {
+    const all = new Set([...regions, config.region ?? ''].filter((r) => AWS_REGION.test(r)));
+    for (const region of all) {
+      const pages = describePages([{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }])[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await regionOfCall.run(region, () => pages.next());
+        if (next.done) break;
+        if (next.value.State !== 'deregistered') yield { ...factsOf(next.value), region };
+      }
+    }
+  }
+
+  function factsOf(image: Image): SnapshotFacts {
+    const idTag = tagValue(image, AWS_TAG_SNAPSHOT_ID);
+    const ours = tagValue(image, AWS_TAG_MANAGED_BY) === AWS_MANAGED_BY && idTag !== undefined && /^\d{1,15}$/.test(idTag);
+    return { ...toSnapshot(image), name: image.Name ?? null, markerSnapshotId: ours ? Number(idTag) : null, sourceInstanceId: image.SourceInstanceId ?? null };
+  }
 }

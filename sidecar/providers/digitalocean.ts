@@ -25,8 +25,10 @@ import {
   type Provider,
   type ProviderSnapshot,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
+import { markerIdOfName } from './marker.js';
 
 export const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com';
 const NAME = 'DigitalOcean';
@@ -348,5 +350,26 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       if (isGone(res)) throw new ProviderError('not_found', `${NAME} has neither an action nor a snapshot ${hostId}.`, { status: 404 });
       return available(parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${hostId}`).snapshot);
     },
+
+    /** `GET /v2/snapshots/{id}`: its name (our marker name when ours) and `resource_id`, the droplet it was made from. */
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
+      const res = await getSnapshot(providerSnapshotId);
+      if (isGone(res)) return null;
+      return factsOf(parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${providerSnapshotId}`).snapshot);
+    },
+
+    /**
+     * DigitalOcean's snapshot list filters by resource type only (tagging is best effort), so
+     * ours are the droplet snapshots whose name is one of our marker names.
+     */
+    async *listOurs(): AsyncIterable<SnapshotFacts> {
+      const ours: DoSnapshot[] = [];
+      await scan('/v2/snapshots', { resource_type: 'droplet' }, (snap) => { if (markerIdOfName(snap.name) !== null) ours.push(snap); return false; });
+      for (const snap of ours) yield factsOf(snap);
+    },
   };
+}
+
+function factsOf(s: DoSnapshot): SnapshotFacts {
+  return { ...available(s), name: s.name, markerSnapshotId: markerIdOfName(s.name), sourceInstanceId: s.resource_id == null ? null : String(s.resource_id) };
 }

@@ -11,7 +11,7 @@ import type { ProviderContext } from './context.js';
 import { bearerClient, restTuningShape } from './http/config.js';
 import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import { parseRetryAfter, type ResponseHeaders } from './http/rate-limit.js';
-import { markerLabels, markerLabelSelector } from './marker.js';
+import { MARKER_LABEL_MANAGED_BY, MARKER_MANAGED_BY_VALUE, markerIdOfLabels, markerLabels, markerLabelSelector } from './marker.js';
 import {
   ProviderError,
   type CreateResult,
@@ -19,6 +19,7 @@ import {
   type ProviderSnapshot,
   type ProviderSnapshotState,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
 
@@ -263,5 +264,32 @@ export function createHetznerProvider(slug: string, config: HetznerConfig, ctx: 
       if (!image) throw new ProviderError('not_found', `${NAME} has no image ${hostId}: was it deleted?`, { status: 404 });
       return snapshotOf(image);
     },
+
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
+      const image = await getImage(providerSnapshotId);
+      return image ? factsOf(image) : null;
+    },
+
+    /** Our snapshots by Hetzner's own filter: `label_selector=managed-by=scheduled-snapshots`. */
+    async *listOurs(): AsyncIterable<SnapshotFacts> {
+      const selector = `${MARKER_LABEL_MANAGED_BY}=${MARKER_MANAGED_BY_VALUE}`;
+      for (let page = 1; page <= MAX_PAGES; page += 1) {
+        const res = await http.request({ method: 'GET', url: '/images', params: { type: 'snapshot', label_selector: selector, page, per_page: PER_PAGE } });
+        const body = parseBody(listResponseSchema, res.data, NAME, 'the image list');
+        for (const image of body.images) yield factsOf(image);
+        if (body.meta.pagination.next_page === null) return;
+      }
+      log.warn('gave up paging Hetzner images while listing ours');
+    },
+  };
+}
+
+/** Whose an image is: our labels, its description, and `created_from` (the source server). */
+function factsOf(image: HetznerImage): SnapshotFacts {
+  return {
+    ...snapshotOf(image),
+    name: image.description ?? null,
+    markerSnapshotId: markerIdOfLabels(image.labels),
+    sourceInstanceId: image.created_from ? String(image.created_from.id) : null,
   };
 }

@@ -12,7 +12,8 @@ import { createLinodeProvider, linodeConfigSchema } from './linode.js';
 import { createOpenstackProvider, openstackConfigSchema } from './openstack.js';
 import { createVultrProvider, vultrConfigSchema } from './vultr.js';
 import { createSandboxProvider, sandboxConfigSchema, type SandboxConfig } from './sandbox.js';
-import { createBudgetRegistry, type BudgetRegistry } from './http/budget.js';
+import type { BudgetRegistry } from './http/budget.js';
+import { createSharedBudgetRegistry } from './http/shared-budget.js';
 import type { Provider, ProviderConfig } from './types.js';
 
 interface Entry {
@@ -26,8 +27,8 @@ export interface RegistryContext {
   clock: Clock;
   sleep?: (ms: number) => Promise<void>;
   /**
-   * The request budgets of the accounts these providers use. Default: a registry of their
-   * own, so the budgets live exactly as long as the providers that spend them.
+   * The request budgets of the accounts these providers use. Default: the budgets shared in
+   * the database by every sidecar (http/shared-budget.ts).
    */
   budgets?: BudgetRegistry;
 }
@@ -52,7 +53,7 @@ export function providerConfigSchemaFor(type: string): z.ZodType {
 
 export function createProviders(configs: Readonly<Record<string, ProviderConfig>>, ctx: RegistryContext): Map<string, Provider> {
   const out = new Map<string, Provider>();
-  const budgets = ctx.budgets ?? createBudgetRegistry({ sleep: ctx.sleep });
+  const budgets = ctx.budgets ?? createSharedBudgetRegistry({ db: ctx.db, clock: ctx.clock, sleep: ctx.sleep });
   for (const [slug, config] of Object.entries(configs)) {
     const entry = registry[config.type];
     if (!entry) throw new Error(`Provider type "${config.type}" is not available in this build.`);

@@ -26,3 +26,16 @@ export function markerLabelSelector(marker: SnapshotMarker): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
+
+/** Our snapshot id from a marker name (`ss-42-web1-…` → 42), or null when the name is not ours. */
+export function markerIdOfName(name: string | null | undefined): number | null {
+  const m = /^ss-(\d{1,15})-/.exec(name ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** Our snapshot id from labels/tags, where the id label is there and managed-by says it is ours. */
+export function markerIdOfLabels(labels: Readonly<Record<string, string>> | null | undefined): number | null {
+  if (!labels || labels[MARKER_LABEL_MANAGED_BY] !== MARKER_MANAGED_BY_VALUE) return null;
+  const v = labels[MARKER_LABEL_ID];
+  return v && /^\d{1,15}$/.test(v) ? Number(v) : null;
+}

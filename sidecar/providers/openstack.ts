@@ -33,6 +33,7 @@ import {
   type ProviderCapabilities,
   type ProviderSnapshot,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
 
@@ -315,5 +316,35 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     status,
     findByMarker,
     delete: deleteImage,
+    describe: (_server, imageId) => describeImage(imageId),
+    listOurs,
   };
+
+  /** The Glance image's name, our metadata and `instance_uuid` (the server Nova made it from). */
+  async function describeImage(imageId: string): Promise<SnapshotFacts | null> {
+    const img = await getImage(imageId);
+    return img && img.status !== 'deleted' && img.status !== 'pending_delete' ? factsOf(img) : null;
+  }
+
+  /** Glance filters the list on a custom property: `?ss_managed_by=scheduled-snapshots`, every page. */
+  async function* listOurs(): AsyncIterable<SnapshotFacts> {
+    const s = await currentSession();
+    let url: string | null = `/v2/images?${new URLSearchParams({ [OPENSTACK_META_MANAGED_BY]: OPENSTACK_MANAGED_BY, ...(s.projectId ? { owner: s.projectId } : {}), limit: '100' }).toString()}`;
+    for (let page = 0; url && page < 1000; page++) {
+      const res: HttpResponse<unknown> = await authed('Glance', { method: 'GET', url });
+      const list = parseBody(imageListSchema, res.data, 'OpenStack Glance', 'the image list');
+      for (const img of list.images) {
+        const facts = factsOf(img);
+        if (facts.markerSnapshotId !== null && facts.state !== 'gone') yield facts;
+      }
+      url = list.next ? nextPath(list.next, s.imageUrl) : null;
+    }
+  }
+
+  function factsOf(img: GlanceImage): SnapshotFacts {
+    const id = img[OPENSTACK_META_SNAPSHOT_ID];
+    const ours = img[OPENSTACK_META_MANAGED_BY] === OPENSTACK_MANAGED_BY && typeof id === 'string' && /^\d{1,15}$/.test(id);
+    const source = img.instance_uuid;
+    return { ...toSnapshot(img), name: img.name ?? null, markerSnapshotId: ours ? Number(id) : null, sourceInstanceId: typeof source === 'string' && source ? source : null };
+  }
 }

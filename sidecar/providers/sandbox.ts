@@ -14,7 +14,8 @@
 import { z } from 'zod';
 import type { Clock, DB } from '../db.js';
 import type { ProviderContext } from './context.js';
-import { ProviderError, type CreateResult, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotMarker } from './types.js';
+import { markerIdOfName } from './marker.js';
+import { ProviderError, type CreateResult, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotFacts, type SnapshotMarker } from './types.js';
 
 export const sandboxConfigSchema = z.object({
   type: z.literal('sandbox'),
@@ -124,7 +125,34 @@ export function createSandboxProvider(slug: string, config: SandboxConfig, ctx: 
       const res = await db.deleteFrom('ss_sandbox_snapshots').where('id', '=', id).where('provider', '=', slug).executeTakeFirst();
       return { alreadyGone: Number(res.numDeletedRows) === 0 };
     },
+
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
+      await callPreamble();
+      const id = parseId(providerSnapshotId);
+      if (id === null) return null;
+      const row = await db.selectFrom('ss_sandbox_snapshots').select(['id', 'state', 'size_bytes', 'ready_at', 'name', 'instance_id'])
+        .where('id', '=', id).where('provider', '=', slug).executeTakeFirst();
+      return row ? factsOf(row, await clock.now(db)) : null;
+    },
+
+    /** The simulated cloud's "filter": names that are our marker names. */
+    async *listOurs(): AsyncIterable<SnapshotFacts> {
+      let after = 0;
+      for (;;) {
+        await callPreamble();
+        const rows = await db.selectFrom('ss_sandbox_snapshots').select(['id', 'state', 'size_bytes', 'ready_at', 'name', 'instance_id'])
+          .where('provider', '=', slug).where('name', 'like', 'ss-%').where('id', '>', after).orderBy('id').limit(500).execute();
+        const now = await clock.now(db);
+        for (const row of rows) yield factsOf(row, now);
+        if (rows.length < 500) return;
+        after = Number(rows[rows.length - 1]!.id);
+      }
+    },
   };
+
+  function factsOf(row: { id: number; state: string; size_bytes: number; ready_at: Date; name: string; instance_id: string }, now: Date): SnapshotFacts {
+    return { ...toSnapshot(row, now), name: row.name, markerSnapshotId: markerIdOfName(row.name), sourceInstanceId: row.instance_id };
+  }
 }
 
 /** Test and demo helper: what the simulated cloud holds right now. */

@@ -107,6 +107,39 @@ export interface Provider {
    * Only DigitalOcean needs this (the host stores an action id); others return the input.
    */
   resolvePanelSnapshotId?(server: ServerRef, hostId: string): Promise<ProviderSnapshot>;
+
+  /**
+   * What the provider says about one snapshot, for the ownership check before every delete
+   * (engine/ownership.ts); null when the provider no longer has it. `server` is the record's
+   * server (EC2 looks in its region).
+   */
+  describe?(server: ServerRef, providerSnapshotId: string): Promise<SnapshotFacts | null>;
+
+  /**
+   * Every snapshot of this account that carries our marker, through the provider's own list
+   * filter where it has one (label selector, tag, description). Reconciliation
+   * (engine/reconcile.ts) records the ones without a record as `found`. `regions`: the
+   * regions the account's servers and records use; EC2 lists each of them (and the entry's
+   * own), the others have one listing per account and ignore it.
+   */
+  listOurs?(regions?: readonly string[]): AsyncIterable<SnapshotFacts>;
+}
+
+/** A snapshot as the provider describes it: whose it is and where it was made from. */
+export interface SnapshotFacts extends ProviderSnapshot {
+  /** The name / description / label the object carries (our marker name when it is ours). */
+  name: string | null;
+  /** Our snapshot id from the object's marker (label, tag or name), or null when it has none. */
+  markerSnapshotId: number | null;
+  /** The provider's id of the server it was made from, where the API tells; null otherwise. */
+  sourceInstanceId: string | null;
+  /** The region it was listed in, where the account spans regions (EC2); a found record keeps it. */
+  region?: string | null;
+  /**
+   * True where the provider's API never says which server a snapshot was made from (Vultr):
+   * a panel record cannot be checked then, and is trusted as the host recorded it.
+   */
+  sourceNeverReported?: boolean;
 }
 
 /**

@@ -17,8 +17,10 @@ import {
   type ProviderSnapshot,
   type ProviderSnapshotState,
   type ServerRef,
+  type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
+import { markerIdOfName } from './marker.js';
 
 export const VULTR_API_URL = 'https://api.vultr.com';
 const NAME = 'Vultr';
@@ -233,5 +235,32 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
       if (!snap) throw new ProviderError('not_found', `${NAME} has no snapshot ${hostId}: was it deleted?`, { status: 404 });
       return snapshotOf(snap);
     },
+
+    /** Vultr's snapshot says nothing of the instance it was made from: only the description tells it is ours. */
+    async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
+      const snap = await getSnapshot(providerSnapshotId);
+      return snap ? factsOf(snap) : null;
+    },
+
+    /**
+     * Vultr's `description` filter matches one description (how exactly is undocumented), not a
+     * prefix: every page of the account's snapshots is read, and ours are those described by a marker name.
+     */
+    async *listOurs(): AsyncIterable<SnapshotFacts> {
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page += 1) {
+        const res = await http.request({ method: 'GET', url: '/v2/snapshots', params: { per_page: PER_PAGE, cursor } });
+        const body = parseBody(listSchema, res.data, NAME, 'the snapshot list');
+        for (const snap of body.snapshots) if (snap.status !== 'deleted' && markerIdOfName(snap.description) !== null) yield factsOf(snap);
+        const next = body.meta?.links?.next;
+        if (!next) return;
+        cursor = next;
+      }
+      log.warn('gave up paging Vultr snapshots while listing ours');
+    },
   };
+}
+
+function factsOf(s: VultrSnapshot): SnapshotFacts {
+  return { ...snapshotOf(s), name: s.description ?? null, markerSnapshotId: markerIdOfName(s.description), sourceInstanceId: null, sourceNeverReported: true };
 }

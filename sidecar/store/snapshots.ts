@@ -4,7 +4,7 @@
  * (engine/lifecycle.ts), so a row that moved on meanwhile is never overwritten.
  */
 import { randomUUID } from 'node:crypto';
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../db.js';
 import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js';
 import { notFound } from '../errors.js';
@@ -212,8 +212,26 @@ export async function idsWithStatus(db: DB, ids: number[], status: SnapshotStatu
 
 /** Forget our record (Trash of what cannot be deleted at the provider, Delete Record). */
 export async function removeRecord(db: DB, id: number, cause: Extract<Cause, 'trash' | 'delete_record'>): Promise<boolean> {
+  const ref = await providerRef(db, id);
   const res = await db.deleteFrom('ss_snapshots').where('id', '=', id).where('status', 'in', sourcesOf('removed', cause)).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+  if (Number(res.numDeletedRows) === 0) return false;
+  await forget(db, ref);
+  return true;
+}
+
+async function providerRef(db: DB, id: number) {
+  return await db.selectFrom('ss_snapshots').select(['provider', 'provider_snapshot_id']).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * A record left the list: remember its provider object, so that reconciliation never brings
+ * it back as `found` (an admin's Delete Record is for good; a deleted one may still be listed
+ * by a reconciliation that started before the delete).
+ */
+async function forget(db: DB, ref: { provider: string | null; provider_snapshot_id: string | null } | undefined): Promise<void> {
+  if (!ref?.provider || !ref.provider_snapshot_id) return;
+  await db.insertInto('ss_forgotten_snapshots').ignore()
+    .values({ provider: ref.provider, provider_snapshot_id: ref.provider_snapshot_id, forgotten_at: sql<Date>`UTC_TIMESTAMP(3)` }).execute();
 }
 
 export async function setName(db: DB, id: number, name: string): Promise<void> {
@@ -289,9 +307,12 @@ export async function nameLeased(db: DB, lease: { id: number; token: string }, n
 
 /** The engine deleted the provider copy: our record leaves the list. */
 export async function removeLeased(db: DB, lease: { id: number; token: string }): Promise<boolean> {
+  const ref = await providerRef(db, lease.id);
   const res = await db.deleteFrom('ss_snapshots').where('id', '=', lease.id).where('lease_owner', '=', lease.token)
     .where('status', 'in', sourcesOf('removed', 'engine')).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+  if (Number(res.numDeletedRows) === 0) return false;
+  await forget(db, ref);
+  return true;
 }
 
 /** How a row stands now, for a step that lost its lease and must decide about its own work. */

@@ -95,6 +95,8 @@ export interface FakeHetzner {
   failNextSnapshot(message: string): void;
   protectImage(id: number): void;
   images(): HetznerImage[];
+  /** Requests refused with 429 because the account's bucket was empty (not injected ones). */
+  rateLimited(): number;
   /** The next `times` requests matching `match` fail as described. */
   inject(times: number, failure: InjectedFailure, match?: RequestMatch): void;
   readonly requests: RecordedRequest[];
@@ -121,6 +123,7 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
   let failNext: string | null = null;
   // Token bucket as Hetzner describes it: full at `limit`, one request back every refillMs.
   let tokens = limit;
+  let refusedForRate = 0;
   let lastRefill = now();
 
   const iso = (): string => new Date(now()).toISOString().replace(/\.\d{3}Z$/, '+00:00');
@@ -345,6 +348,7 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
       }
       refill();
       if (tokens <= 0) {
+        refusedForRate += 1;
         return error(res, 429, 'rate_limit_exceeded', `limit of ${limit} requests per hour reached`);
       }
       tokens -= 1;
@@ -438,6 +442,7 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
       if (i) i.protection.delete = true;
     },
     images: () => [...images.values()].map(publicImage),
+    rateLimited: () => refusedForRate,
     inject(times, failure, match = {}) {
       injections.push({ failure, remaining: times, match });
     },

@@ -375,6 +375,10 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       const owner = query.get('owner');
       if (name !== null) list = list.filter((i) => i.name === name);
       if (owner !== null) list = list.filter((i) => i.owner === owner);
+      // Glance filters on custom properties too (`?ss_managed_by=scheduled-snapshots`).
+      for (const [key, value] of query) {
+        if (!['name', 'owner', 'marker', 'limit', 'sort', 'sort_key', 'sort_dir'].includes(key)) list = list.filter((i) => String(i.properties[key] ?? '') === value);
+      }
       list.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id.localeCompare(b.id)));
       const marker = query.get('marker');
       if (marker) {

@@ -357,3 +357,30 @@ describe('delete', () => {
     expect(fake.images()).toHaveLength(0);
   });
 });
+
+describe('regions of one account (reconciliation and the ownership check)', () => {
+  const scopeRegion = (r: { authorization: string | undefined }) => /Credential=[^/]+\/\d+\/([^/]+)\//.exec(r.authorization ?? '')?.[1];
+
+  it('when reconciliation names the regions our servers and records use, then each is listed with the tag filter, the entry\'s own region too, and every found AMI says where it was listed', async () => {
+    const p = provider();
+    const made = await p.create(server, marker(42));
+    fake.requests.length = 0;
+    const facts = [];
+    for await (const f of p.listOurs!(['us-east-1', 'not a region'])) facts.push(f);
+    const listings = fake.requests.filter((r) => r.action === 'DescribeImages' && [...r.params.values()].includes('tag:ss:managed-by'));
+    expect(listings.map(scopeRegion).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    // The fake holds one set of images for every region, so each listing sees the AMI.
+    expect(facts.map((f) => [f.providerSnapshotId, f.region, f.markerSnapshotId]).sort()).toEqual([
+      [made.providerSnapshotId, 'eu-west-1', 42], [made.providerSnapshotId, 'us-east-1', 42],
+    ]);
+  });
+
+  it('when the ownership check describes an AMI, then it asks in the region of the record\'s server', async () => {
+    const p = provider();
+    const made = await p.create(server, marker(43));
+    fake.requests.length = 0;
+    const facts = await p.describe!({ ...server, region: 'ap-southeast-2' }, made.providerSnapshotId!);
+    expect(facts?.sourceInstanceId).toBe(server.instanceId);
+    expect(fake.requests.filter((r) => r.action === 'DescribeImages').map(scopeRegion)).toEqual(['ap-southeast-2']);
+  });
+});

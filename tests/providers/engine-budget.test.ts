@@ -9,7 +9,7 @@ import { BudgetExhausted, createRequestBudget } from '../../sidecar/providers/ht
 import { startFakeHetzner } from '../fakes/hetzner.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { snapshotOf, takeNow } from '../helpers/providers.js';
-import { runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
+import { advance, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
 beforeAll(async () => { t = await createTestDatabase(); });
@@ -60,10 +60,41 @@ describe('request budget', () => {
       }
       const row = await t.handle.db.selectFrom('ss_snapshots').select(['next_attempt_at', 'lease_owner']).where('id', '=', deferred[0]!.id).executeTakeFirstOrThrow();
       expect(row.lease_owner).toBeNull(); // no worker is held while the budget refills
-      expect(row.next_attempt_at!.getTime() - (await clock.now(t.handle.db)).getTime()).toBeGreaterThan(30 * 60_000);
+      // Hetzner refills one request every hour/limit: with 2 an hour, the next one is about 30 minutes away.
+      expect(row.next_attempt_at!.getTime() - (await clock.now(t.handle.db)).getTime()).toBeGreaterThan(29 * 60_000);
       expect((await snapshotOf(sc, otherId))?.status).toBe('available');
     } finally {
       await sc.stop(0);
+      await fake.close();
+    }
+  });
+
+  test('when two sidecars use one Hetzner account, then together they send no more than its budget, and a token comes back one hour/limit later', async () => {
+    const fake = await startFakeHetzner();
+    const clock = databaseClock();
+    for (const id of [6001, 6002, 6003, 6004]) fake.addServer(id, `hz-${id}`);
+    // The same token at the same endpoint under two slugs and in two sidecars: one account.
+    const entry = { type: 'hetzner', token: fake.token, apiUrl: fake.url, budget: { perHour: 3 } };
+    const a = await sidecarFor(t, { clock, sleep: async () => {}, providers: { hetzner: entry } });
+    const b = await sidecarFor(t, { clock, sleep: async () => {}, providers: { hetzner: entry } });
+    try {
+      const servers = [];
+      for (const id of [6001, 6002, 6003, 6004]) servers.push(await addServer(t, { title: `hz-${id}`, provider: 'hetzner', instanceId: String(id) }));
+      const ids = [await takeNow(a, servers[0]!), await takeNow(b, servers[1]!), await takeNow(a, servers[2]!), await takeNow(b, servers[3]!)];
+      await Promise.all([runUntilIdle(a), runUntilIdle(b)]);
+      expect(fake.count()).toBeLessThanOrEqual(3);
+      const deferred = (await Promise.all(ids.map((id) => snapshotOf(a, id)))).filter((s) => s?.status === 'requested');
+      expect(deferred.length).toBeGreaterThanOrEqual(1);
+      // Twenty minutes later one token (of the 3 an hour) is back: the work goes on, within the budget.
+      const before = fake.count();
+      advance(clock, 21 * 60_000);
+      await Promise.all([runUntilIdle(a), runUntilIdle(b)]);
+      expect(fake.count()).toBeGreaterThan(before);
+      // In all: the 3 of a full bucket plus the one that came back.
+      expect(fake.count()).toBeLessThanOrEqual(4);
+    } finally {
+      await a.stop(0);
+      await b.stop(0);
       await fake.close();
     }
   });

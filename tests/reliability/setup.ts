@@ -24,7 +24,7 @@ declare module 'vitest' {
 
 export const SCENARIOS = [
   '1 several sidecars', '2 crashes', '3 database faults', '4 provider faults', '5 clock and calendar', '6 retention safety', '7 hostile input',
-  '8 lease outlived', '9 health alerts', '10 provider truth',
+  '8 lease outlived', '9 health alerts', '10 provider truth', '11a restored backup', '11b foreign panel id', '11c one budget, three sidecars',
 ];
 
 export default async function setup(project: TestProject) {

@@ -2,6 +2,7 @@ import { ProviderError } from '../../providers/types.js';
 import { recordEvent } from '../../store/events.js';
 import { removeLeased } from '../../store/snapshots.js';
 import { event, finish, retryOrFail, type Job } from '../job.js';
+import { checkOwnership } from '../ownership.js';
 
 /** deleting → delete the snapshot at the provider, then drop our record. */
 export async function deleteStep(job: Job): Promise<void> {
@@ -12,6 +13,17 @@ export async function deleteStep(job: Job): Promise<void> {
     return;
   }
   try {
+    const owner = await checkOwnership(provider, server, row);
+    if (owner.kind === 'gone') { await removeRecord(job, `Already gone at ${provider.displayName}`); return; }
+    if (owner.kind === 'foreign') {
+      // Never deleted at the provider: the record stays, saying why, until the admin forgets it.
+      if (await finish(job, { next_attempt_at: null, last_error: owner.sentence.slice(0, 1000) }, 'delete_failed')) {
+        await event(job, 'delete_refused', owner.sentence);
+        job.onOutcome?.('delete_refused', provider.slug);
+        job.onSettled?.(job.id);
+      }
+      return;
+    }
     const r = await provider.delete(server, row.provider_snapshot_id);
     await removeRecord(job, r.alreadyGone ? `Already gone at ${provider.displayName}` : `Deleted at ${provider.displayName}`);
   } catch (e) {

@@ -13,7 +13,7 @@ export function statusLabels(t: Translator): Record<string, string> {
 }
 
 export function originLabels(t: Translator): Record<string, string> {
-  return { scheduled: t.__('Scheduled'), manual: t.__('Manual'), panel: t.__('Backup tab') };
+  return { scheduled: t.__('Scheduled'), manual: t.__('Manual'), panel: t.__('Backup tab'), found: t.__('Found at the provider, not in this list') };
 }
 
 export function eventAction(t: Translator, action: string): string {
@@ -23,6 +23,7 @@ export function eventAction(t: Translator, action: string): string {
     trash_requested: t.__('Trash requested'), trashed: t.__('Trashed (record only)'), deleted: t.__('Deleted at the provider'),
     delete_failed: t.__('Delete failed at the provider'), retention_delete: t.__('Deleted by retention'), record_deleted: t.__('Record deleted'),
     recorded_from_panel: t.__("Recorded from the host's backup tab"), superseded: t.__('Replaced by the provider'),
+    found: t.__('Found at the provider, not in this list'), delete_refused: t.__('Not deleted at the provider: it belongs to another server'),
   };
   return words[action] ?? action.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
@@ -31,6 +32,7 @@ export function actorName(t: Translator, actor: string, current: { id: number; n
   if (/^\d+$/.test(actor)) return Number(actor) === current.id && current.name ? current.name : t.sprintf(t.__('User #%s'), actor);
   if (actor === 'scheduler') return t.__('Scheduler');
   if (actor === 'system') return t.__('System');
+  if (actor === 'reconcile') return t.__('Reconciliation with the provider');
   return actor === '' ? t.__('Unknown') : actor;
 }
 
@@ -96,6 +98,7 @@ export function retentionReason(t: Translator, reason: string): string {
     [/^kept: newest good snapshot \(minKeep (\d+)\)$/, (m) => t.sprintf(t.__('kept: newest good snapshot (minKeep %s)'), m[1])],
     [/^kept: (\d+)(?:st|nd|rd|th) newest good snapshot \(minKeep (\d+)\)$/, (m) => t.sprintf(t.__('kept: newest good snapshot no. %1$s (minKeep %2$s)'), m[1], m[2])],
     [/^kept: (manual|panel) snapshot$/, (m) => (m[1] === 'manual' ? t.__('kept: manual snapshot') : t.__('kept: backup-tab snapshot'))],
+    [/^kept: found snapshot$/, () => t.__('kept: found at the provider')],
     [/^kept: not available \((\w+)\)$/, (m) => t.sprintf(t.__('kept: not available (%s)'), statusLabels(t)[m[1]!] ?? m[1])],
     [/^kept: no retention limit set$/, () => t.__('kept: no retention limit set')],
     [/^kept: within (\d+) days?$/, (m) => t.sprintf(t.__('kept: within %s'), dayWords(t, Number(m[1])))],

@@ -1,6 +1,9 @@
 /**
  * The request budget: how many requests one provider account may send per hour, minute and
  * second, kept on our side so that a busy sidecar never earns the provider's 429s. The
+ * sidecar uses the budget shared in the database by every sidecar (shared-budget.ts); the
+ * in-process budget below serves callers that hand `createProviders` a registry of their own.
+ * The
  * budgets live in a `BudgetRegistry` that whoever creates the providers owns and hands to
  * every adapter, so there is no state at module level (two sidecars in one process, as in
  * the tests, each keep their own).
