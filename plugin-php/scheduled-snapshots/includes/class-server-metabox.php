@@ -56,7 +56,7 @@ final class Server_Metabox {
 		$raw = isset( $_POST['ss_schedule_ids'] ) && is_array( $_POST['ss_schedule_ids'] ) ? wp_unslash( $_POST['ss_schedule_ids'] ) : array();
 		// phpcs:enable
 		$ids    = array_values( array_unique( array_filter( array_map( 'absint', $raw ) ) ) );
-		$answer = Sidecar_Client::from_config()->put( '/api/v1/servers/' . $post_id . '/schedules', array( 'scheduleIds' => $ids ) );
+		$answer = Sidecar_Client::from_config()->request( 'PUT', '/api/v1/servers/' . $post_id . '/schedules', array(), array( 'scheduleIds' => $ids ) );
 		self::$saved[ $post_id ] = is_wp_error( $answer ) ? $answer : true;
 	}
 
