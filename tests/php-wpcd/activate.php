@@ -18,6 +18,7 @@ require rtrim( $argv[1], '/' ) . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 // WPCD calls DigitalOcean and its own servers on activation and admin pages: nothing leaves.
 add_filter( 'pre_http_request', static function () { return new WP_Error( 'http_request_not_executed', 'offline test site' ); } );
+add_filter( 'pre_wp_mail', '__return_true' ); // no sendmail here
 wp_set_current_user( 1 );
 if ( in_array( '--settings', $argv, true ) ) {
 	// Under WPCloudDeploy → Settings → Cloud Providers: encrypted by WPCD itself, with the key

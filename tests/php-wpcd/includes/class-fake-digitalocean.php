@@ -46,7 +46,14 @@ final class Fake_DigitalOcean {
 			'body'    => (string) ( $args['body'] ?? '' ),
 		);
 		if ( 'GET' === $method && preg_match( '#^/droplets/(\d+)/?$#', $path, $m ) ) {
-			return self::answer( 200, array( 'droplet' => array( 'id' => (int) $m[1], 'name' => 'web-' . $m[1], 'status' => 'active', 'networks' => array( 'v4' => array() ) ) ) );
+			$droplet = array(
+				'id'       => (int) $m[1],
+				'name'     => 'web-' . $m[1],
+				'status'   => 'active',
+				'image'    => array( 'distribution' => 'Ubuntu', 'name' => '22.04 (LTS) x64' ),
+				'networks' => array( 'v4' => array( array( 'type' => 'public', 'ip_address' => '203.0.113.10' ) ), 'v6' => array() ),
+			);
+			return self::answer( 200, array( 'droplet' => $droplet ) );
 		}
 		if ( 'POST' === $method && preg_match( '#^/droplets/(\d+)/actions/?$#', $path, $m ) ) {
 			$id = $this->next_action_id++;
