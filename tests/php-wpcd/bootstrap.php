@@ -17,7 +17,9 @@ $root   = dirname( __DIR__, 2 );
 putenv( 'SS_WP_TABLE_PREFIX=phpwpcd_' );
 
 if ( ! getenv( 'SS_PHPUNIT_INSTALLED' ) ) {
-	@unlink( $wp_dir . '/wp-content/debug.log' ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- may not exist yet
+	if ( is_file( $wp_dir . '/wp-content/debug.log' ) ) {
+		unlink( $wp_dir . '/wp-content/debug.log' ); // activation's notices are the first test's to read
+	}
 	foreach ( array( 'tests/wp/install.php --fresh --admin-password=phpunit', 'tests/php-wpcd/activate.php', 'tests/php-wpcd/activate.php --settings' ) as $step ) {
 		list( $script, $args ) = array_pad( explode( ' ', $step, 2 ), 2, '' );
 		$cmd = escapeshellarg( PHP_BINARY ) . ' ' . escapeshellarg( $root . '/' . $script ) . ' ' . escapeshellarg( $wp_dir ) . ' ' . $args;

@@ -45,6 +45,22 @@ final class Actions {
 		check_admin_referer( $action, 'ss_bulk_snapshots' === $action ? 'ss_bulk_nonce' : '_wpnonce' );
 	}
 
+	/** Server-scoped actions: the user must also be allowed this very server (403 otherwise). */
+	private static function guard_server( int $server_id ): void {
+		if ( ! Config::can_manage_server( $server_id ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to manage the snapshots of this server.', 'scheduled-snapshots' ), esc_html__( 'Not allowed', 'scheduled-snapshots' ), array( 'response' => 403, 'back_link' => true ) );
+		}
+	}
+
+	/** A snapshot id, once its server (asked of the sidecar) is allowed; when the sidecar is down, the action itself says so. */
+	private static function guard_snapshot( int $id ): int {
+		$answer = Sidecar_Client::from_config()->get( '/api/v1/snapshots/' . $id );
+		if ( is_array( $answer ) && isset( $answer['snapshot']['serverId'] ) ) {
+			self::guard_server( (int) $answer['snapshot']['serverId'] );
+		}
+		return $id;
+	}
+
 	/** A positive id from the request, or 0. */
 	private static function id( string $key ): int {
 		// phpcs:ignore WordPress.Security.NonceVerification -- verified in guard()
@@ -83,7 +99,7 @@ final class Actions {
 
 	private static function trash(): void {
 		$back   = self::list_url();
-		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::id( 'snapshot' ) );
+		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::guard_snapshot( self::id( 'snapshot' ) ) );
 		// The service's sentence (what happened, which provider, why) goes along; the views word it.
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-' . self::trash_outcome( $answer ), null, (string) ( $answer['message'] ?? '' ) ) );
 	}
@@ -98,7 +114,7 @@ final class Actions {
 
 	private static function delete_record(): void {
 		$back   = self::list_url();
-		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::id( 'snapshot' ) . '/record' );
+		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::guard_snapshot( self::id( 'snapshot' ) ) . '/record' );
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-record-deleted', null, (string) ( $answer['message'] ?? '' ) ) );
 	}
 
@@ -112,12 +128,13 @@ final class Actions {
 		if ( '' === $what || ! $ids ) {
 			self::redirect( Notices::url( $back, 'bulk-none' ) );
 		}
-		$answer = Sidecar_Client::from_config()->post( '/api/v1/snapshots/bulk', array( 'action' => $what, 'ids' => array_slice( $ids, 0, 200 ) ) );
+		$ids    = array_map( static fn( $id ) => self::guard_snapshot( $id ), array_slice( $ids, 0, 200 ) );
+		$answer = Sidecar_Client::from_config()->post( '/api/v1/snapshots/bulk', array( 'action' => $what, 'ids' => $ids ) );
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'bulk-done', null, (array) ( $answer['results'] ?? array() ) ) );
 	}
 
 	private static function update_snapshot(): void {
-		$id   = self::id( 'snapshot' );
+		$id   = self::guard_snapshot( self::id( 'snapshot' ) );
 		$edit = Admin_Menu::page_url( Admin_Menu::SNAPSHOTS, array( 'view' => 'edit', 'snapshot' => $id ) );
 		// phpcs:disable WordPress.Security.NonceVerification.Missing -- verified in guard()
 		$date = isset( $_POST['deleteNotBefore'] ) ? sanitize_text_field( wp_unslash( $_POST['deleteNotBefore'] ) ) : '';
@@ -151,6 +168,7 @@ final class Actions {
 		if ( ! $post || Config::host_post_type() !== $post->post_type ) {
 			wp_die( esc_html__( 'That server does not exist.', 'scheduled-snapshots' ), 404 );
 		}
+		self::guard_server( $server_id );
 		$back   = admin_url( 'post.php?post=' . $server_id . '&action=edit' );
 		$answer = Sidecar_Client::from_config()->post( '/api/v1/servers/' . $server_id . '/snapshots', array() );
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-requested' ) );

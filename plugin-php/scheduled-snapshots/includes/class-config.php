@@ -47,6 +47,12 @@ final class Config {
 		return is_string( $cap ) && '' !== $cap ? $cap : 'manage_options';
 	}
 
+	/** May the current user act on this server? The host's own rule (WPCD: team permissions or authorship), else edit_post. */
+	public static function can_manage_server( int $server_id ): bool {
+		$can = function_exists( 'wpcd_user_can_edit_app_server' ) ? wpcd_user_can_edit_app_server( $server_id ) : current_user_can( 'edit_post', $server_id );
+		return $server_id > 0 && (bool) apply_filters( 'ss_user_can_manage_server', $can, $server_id );
+	}
+
 	/** The host panel's server post type (DESIGN.md: a setting with this default). */
 	public static function host_post_type(): string {
 		$type = apply_filters( 'ss_host_post_type', 'wpcd_app_server' );

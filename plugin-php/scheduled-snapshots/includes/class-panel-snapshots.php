@@ -23,12 +23,7 @@ final class Panel_Snapshots {
 	const RETRY     = 'ss_panel_backlog_retry';
 	const MAX_KEPT  = 200;
 
-	/**
-	 * @param mixed $server_id
-	 * @param mixed $action
-	 * @param mixed $success
-	 * @param mixed $result
-	 */
+	/** The host's hook (any argument may be anything). @param mixed $server_id @param mixed $action @param mixed $success @param mixed $result */
 	public static function record( $server_id = 0, $action = '', $success = false, $result = array() ): void {
 		$server_id = is_numeric( $server_id ) ? (int) $server_id : 0;
 		$result    = is_array( $result ) || $result instanceof \ArrayAccess ? $result : array();
@@ -61,7 +56,7 @@ final class Panel_Snapshots {
 		$backlog   = array_slice( self::backlog(), 1 - self::MAX_KEPT );
 		$backlog[] = $item;
 		update_option( self::BACKLOG, $backlog, false );
-		self::retry_later();
+		wp_next_scheduled( self::RETRY ) || wp_schedule_single_event( time() + 5 * MINUTE_IN_SECONDS, self::RETRY );
 		/* translators: 1: the provider's snapshot id, 2: why the snapshot service could not take it now */
 		Notices::queue_for_user( get_current_user_id(), 'panel-queued', sprintf( __( 'Snapshot %1$s is kept and will be added to the Snapshots list when the snapshot service answers again. %2$s', 'scheduled-snapshots' ), $snapshot, $error->get_error_message() ) );
 	}
@@ -77,7 +72,7 @@ final class Panel_Snapshots {
 			if ( null !== $error && ! self::refused( $error ) ) {
 				// Still down: try again in a minute, not on every page of it.
 				set_transient( self::RETRY, 1, MINUTE_IN_SECONDS );
-				self::retry_later();
+				wp_next_scheduled( self::RETRY ) || wp_schedule_single_event( time() + 5 * MINUTE_IN_SECONDS, self::RETRY );
 				break;
 			}
 			if ( null !== $error ) {
@@ -90,20 +85,11 @@ final class Panel_Snapshots {
 
 	/** The snapshots still waiting for the sidecar. */
 	public static function backlog(): array {
-		$backlog = get_option( self::BACKLOG, array() );
-		return is_array( $backlog ) ? array_values( array_filter( $backlog, 'is_array' ) ) : array();
-	}
-
-	private static function retry_later(): void {
-		if ( ! wp_next_scheduled( self::RETRY ) ) {
-			wp_schedule_single_event( time() + 5 * MINUTE_IN_SECONDS, self::RETRY );
-		}
+		return array_values( array_filter( (array) get_option( self::BACKLOG, array() ), 'is_array' ) );
 	}
 
 	private static function send( array $item ): ?\WP_Error {
-		$actor  = $item['actor'] ?? null;
-		unset( $item['actor'] );
-		$answer = Sidecar_Client::from_config()->request( 'POST', '/api/v1/panel-snapshots', array(), $item, $actor );
+		$answer = Sidecar_Client::from_config()->request( 'POST', '/api/v1/panel-snapshots', array(), array_diff_key( $item, array( 'actor' => 1 ) ), $item['actor'] ?? null );
 		return is_wp_error( $answer ) ? $answer : null;
 	}
 
