@@ -20,7 +20,7 @@ if ( ! getenv( 'SS_PHPUNIT_INSTALLED' ) ) {
 	if ( is_file( $wp_dir . '/wp-content/debug.log' ) ) {
 		unlink( $wp_dir . '/wp-content/debug.log' ); // activation's notices are the first test's to read
 	}
-	foreach ( array( 'tests/wp/install.php --fresh --admin-password=phpunit', 'tests/php-wpcd/activate.php', 'tests/php-wpcd/activate.php --settings' ) as $step ) {
+	foreach ( array( 'tests/wp/install.php --fresh --admin-password=phpunit', 'tests/php-wpcd/activate.php', 'tests/php-wpcd/activate.php --settings', 'tests/php-wpcd/activate.php --settings-constant' ) as $step ) {
 		list( $script, $args ) = array_pad( explode( ' ', $step, 2 ), 2, '' );
 		$cmd = escapeshellarg( PHP_BINARY ) . ' ' . escapeshellarg( $root . '/' . $script ) . ' ' . escapeshellarg( $wp_dir ) . ' ' . $args;
 		passthru( $cmd, $status );
@@ -53,3 +53,4 @@ require $root . '/tests/php/includes/class-fake-sidecar.php';
 require $root . '/tests/php/includes/class-test-case.php';
 require __DIR__ . '/includes/class-fake-digitalocean.php';
 require __DIR__ . '/includes/class-wpcd-test-case.php';
+require __DIR__ . '/includes/class-real-sidecar.php';

@@ -54,7 +54,12 @@ export SS_SHARED_SECRET=phpunit-shared-secret-0123456789-abcdef
 # Port 9 (discard): nothing listens there, so "the sidecar is down" is real, not simulated.
 export SS_SIDECAR_URL=http://127.0.0.1:9
 "$ROOT/tests/wp/make-copy.sh" "$WORK/wordpress" "$db" "$user" "$host:$port" 8089 >/dev/null
-if [ "$SUITE" = wpcd ]; then "$ROOT/tests/php-wpcd/add-wpcd.sh" "$WORK/wordpress"; fi
+if [ "$SUITE" = wpcd ]; then
+  "$ROOT/tests/php-wpcd/add-wpcd.sh" "$WORK/wordpress"
+  # Some tests start the real sidecar (node dist/sidecar/main.js) against the copy's database.
+  (cd "$ROOT" && npm run -s build)
+  export SS_PHPUNIT_DATABASE_URL="mysql://$(php -r 'echo rawurlencode($argv[1]);' "$user")$( [ -n "$pass" ] && php -r 'echo ":" . rawurlencode($argv[1]);' "$pass")@$host:$port/$db"
+fi
 
 export SS_PHPUNIT_WP_DIR=$WORK/wordpress
 cd "$ROOT"
