@@ -251,6 +251,14 @@ describe('snapshots', () => {
     expect(list.body.items[0]).toMatchObject({ id: rec.body.snapshot.id, status: 'available', protection: expect.stringMatching(/never deleted automatically/) });
   });
 
+  test('when the host marks an id intermediate for a provider that cannot follow one, then 409 says so and nothing is written', async () => {
+    const before = await counts();
+    const res = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId, providerSnapshotId: 'sbx-404', idType: 'intermediate' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/cannot follow the host's intermediate snapshot id sbx-404/);
+    expect(await counts()).toBe(before);
+  });
+
   test('when the list is paged with a keyset cursor, then pages do not overlap and the last has no cursor', async () => {
     const server = await addServer(t, { title: 'pager' });
     for (let i = 0; i < 7; i++) await api(sc, 'post', `/api/v1/servers/${server}/snapshots`, {});
@@ -319,6 +327,7 @@ describe('snapshots', () => {
     ['unknown server', { serverId: 999999, providerSnapshotId: 'x' }, 404],
     ['missing id', { serverId: 1 }, 400],
     ['id too long', { serverId: 1, providerSnapshotId: 'x'.repeat(500) }, 400],
+    ['an id type WPCD does not use', { serverId: 1, providerSnapshotId: 'x', idType: 'temporary' }, 400],
   ])('when panel-snapshots has %s, then %s and nothing is written', async (_w, body, status) => {
     const before = await counts();
     const res = await api(sc, 'post', '/api/v1/panel-snapshots', body);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the type check and the linters (`npm run typecheck`, `npm run lint`), then every
 # suite against real parts — the sidecar suite (vitest, real MariaDB, fake
-# provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress), the
-# browser suite (Chromium driving wp-admin with the real sidecar) and the CI-sized
+# provider servers on 127.0.0.1), the PHP suite (PHPUnit inside a real WordPress), the same
+# inside the real WPCloudDeploy (where its archives are at hand), the browser suite (Chromium driving wp-admin with the real sidecar) and the CI-sized
 # reliability suite (several sidecar processes, kills, database restarts, provider faults). One private MariaDB serves
 # them all unless SS_TEST_MYSQL_URL names another. Ends with one line: "Total: N passed, M failed".
 set -uo pipefail
@@ -55,6 +55,20 @@ if [ -x tests/php/run.sh ]; then
     m=t.match(/Tests: (\d+), Assertions: \d+(?:, Errors: (\d+))?(?:, Failures: (\d+))?/);
     if(m){const bad=(+m[2]||0)+(+m[3]||0);console.log(m[1]-bad,bad||1);process.exit(0)}
     console.log(0,1)' "$work/phpunit.txt")
+  add_counts "$p" "$f"
+fi
+
+if [ -x tests/php-wpcd/run.sh ]; then
+  echo "== Inside the real WPCloudDeploy (PHPUnit; skipped without ../shared/fixtures/wpcd/ or SS_WPCD_FIXTURES) =="
+  tests/php-wpcd/run.sh | tee "$work/phpunit-wpcd.txt"
+  rc=${PIPESTATUS[0]}; [ $rc -ne 0 ] && status=1
+  read -r p f < <(node -e '
+    const t=require("fs").readFileSync(process.argv[1],"utf8");
+    if(/^SKIPPED:/m.test(t)){console.log(0,0);process.exit(0)}
+    let m=t.match(/OK \((\d+) tests?/); if(m){console.log(m[1],0);process.exit(0)}
+    m=t.match(/Tests: (\d+), Assertions: \d+(?:, Errors: (\d+))?(?:, Failures: (\d+))?/);
+    if(m){const bad=(+m[2]||0)+(+m[3]||0);console.log(m[1]-bad,bad||1);process.exit(0)}
+    console.log(0,1)' "$work/phpunit-wpcd.txt")
   add_counts "$p" "$f"
 fi
 

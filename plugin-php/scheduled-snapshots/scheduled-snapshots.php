@@ -76,6 +76,8 @@ Actions::register();
 
 // Snapshots the host's backup tab takes enter our list.
 add_action( Panel_Snapshots::HOST_HOOK, array( Panel_Snapshots::class, 'record' ), 10, 4 );
+add_action( 'admin_init', array( Panel_Snapshots::class, 'retry' ) );
+add_action( Panel_Snapshots::RETRY, array( Panel_Snapshots::class, 'retry' ) );
 
 add_filter(
 	'plugin_action_links_' . plugin_basename( __FILE__ ),

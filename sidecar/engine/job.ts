@@ -82,6 +82,8 @@ export async function settleAvailable(job: Job, snap: ProviderSnapshot, actor = 
     // Never '' (an adapter's "no id yet"): keep the id we already had, or none.
     provider_snapshot_id: snap.providerSnapshotId || row.provider_snapshot_id || null, size_bytes: snap.sizeBytes ?? row.size_bytes ?? null,
     available_at: now, next_attempt_at: null, last_error: null, attempts: 0,
+    // A snapshot the host took is listed under the provider's name, as in its dashboard.
+    ...(row.origin === 'panel' && snap.name ? { name: snap.name.slice(0, 190) } : {}),
   }, 'available'))) return false;
   await event(job, 'available', `Provider id ${snap.providerSnapshotId}`, actor);
   job.onOutcome?.('available', job.provider.slug);

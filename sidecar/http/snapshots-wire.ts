@@ -96,6 +96,8 @@ export function parsePatch(body: unknown): DetailsChange {
 export const panelSnapshotSchema = z.object({
   serverId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   providerSnapshotId: z.union([z.string().trim().min(1).max(190), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(String)]),
+  /** WPCD's `snapshot-id-type`: `intermediate` (an id to resolve, DigitalOcean's action id) or `final`. */
+  idType: z.enum(['intermediate', 'final']).optional(),
   action: z.string().max(100).optional(),
   note: z.string().max(2000).optional(),
 }).strict();

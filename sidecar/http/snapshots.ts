@@ -196,9 +196,14 @@ export function snapshotsRouter(ctx: AppContext): Router {
     if (foreign) throw conflict(foreign);
     const now = await clock.now(db);
     const actor = actorOf(req);
-    // DigitalOcean's backup tab stores an action id, not a snapshot id: keep it as the pending
-    // reference and let the adapter resolve the real snapshot while following it.
-    const needsResolve = typeof provider.resolvePanelSnapshotId === 'function';
+    // The host says whether its id is final or intermediate (DigitalOcean's action id): an
+    // intermediate id is kept as the pending reference and the adapter resolves the real
+    // snapshot while following it. A host that does not say: every adapter that can resolve does.
+    const canResolve = typeof provider.resolvePanelSnapshotId === 'function';
+    if (body.idType === 'intermediate' && !canResolve) {
+      throw conflict(`${provider.displayName} cannot follow the host's intermediate snapshot id ${body.providerSnapshotId}; record the snapshot's own id instead.`);
+    }
+    const needsResolve = body.idType === undefined ? canResolve : body.idType === 'intermediate';
     const id = await insertSnapshot(db, {
       serverId: body.serverId, origin: 'panel', status: 'creating', provider: server.provider, providerType: provider.type,
       providerSnapshotId: needsResolve ? null : body.providerSnapshotId, pendingRef: needsResolve ? body.providerSnapshotId : null,

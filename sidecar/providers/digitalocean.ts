@@ -128,6 +128,7 @@ function available(s: DoSnapshot): ProviderSnapshot {
     state: 'available', // a DigitalOcean snapshot exists only once it is complete
     sizeBytes: s.size_gigabytes == null ? null : Math.round(s.size_gigabytes * 1e9),
     reason: null,
+    name: s.name, // the host's own snapshots are named WPCD_<droplet>_<date>
   };
 }
 

@@ -131,6 +131,7 @@ function snapshotOf(image: HetznerImage): ProviderSnapshot {
     // Hetzner reports GB (10^9 bytes), null while creating.
     sizeBytes: image.image_size == null ? null : Math.round(image.image_size * 1e9),
     reason: state === 'failed' ? `${NAME} marks image ${image.id} as ${image.status}.` : null,
+    name: image.description ?? null,
   };
 }
 

@@ -39,6 +39,8 @@ export interface ProviderSnapshot {
   sizeBytes?: number | null;
   /** Plain sentence when state is `failed`. */
   reason?: string | null;
+  /** The provider's own name of the snapshot, where its answer tells it (a panel snapshot's row takes it). */
+  name?: string | null;
 }
 
 export interface CreateResult {
@@ -104,7 +106,8 @@ export interface Provider {
 
   /**
    * Resolve what the host's backup tab recorded (`$result['snapshot-id']`) to a snapshot id.
-   * Only DigitalOcean needs this (the host stores an action id); others return the input.
+   * Used when the host marks its id `intermediate` (WPCD's `snapshot-id-type`; DigitalOcean's
+   * action id), or, when the host says nothing, for every adapter that has it.
    */
   resolvePanelSnapshotId?(server: ServerRef, hostId: string): Promise<ProviderSnapshot>;
 

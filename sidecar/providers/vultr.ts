@@ -87,6 +87,7 @@ function snapshotOf(s: VultrSnapshot): ProviderSnapshot {
     state,
     sizeBytes: state === 'available' && s.size ? s.size : null,
     reason: state === 'failed' ? `${NAME} reports snapshot ${s.id} as ${s.status}.` : null,
+    name: s.description ?? null,
   };
 }
 

@@ -43,13 +43,24 @@ user=$(php -r 'echo rawurldecode($argv[1]);' "$user")
 pass=$(php -r 'echo rawurldecode($argv[1]);' "$pass")
 db=${db:-ss_phpunit}
 
+# SS_PHPUNIT_SUITE=wpcd (tests/php-wpcd/run.sh): the real WPCloudDeploy and Meta Box instead
+# of the host stand-in, in a copy and a database of their own.
+SUITE=${SS_PHPUNIT_SUITE:-plugin}
 WORK=$ROOT/.tmp/phpunit
+CONFIG=tests/php/phpunit.xml
+if [ "$SUITE" = wpcd ]; then WORK=$ROOT/.tmp/phpunit-wpcd; CONFIG=tests/php-wpcd/phpunit.xml; db=${db}_wpcd; fi
 export SS_WP_DB_PASSWORD=$pass
 export SS_SHARED_SECRET=phpunit-shared-secret-0123456789-abcdef
 # Port 9 (discard): nothing listens there, so "the sidecar is down" is real, not simulated.
 export SS_SIDECAR_URL=http://127.0.0.1:9
 "$ROOT/tests/wp/make-copy.sh" "$WORK/wordpress" "$db" "$user" "$host:$port" 8089 >/dev/null
+if [ "$SUITE" = wpcd ]; then
+  "$ROOT/tests/php-wpcd/add-wpcd.sh" "$WORK/wordpress"
+  # Some tests start the real sidecar (node dist/sidecar/main.js) against the copy's database.
+  (cd "$ROOT" && npm run -s build)
+  export SS_PHPUNIT_DATABASE_URL="mysql://$(php -r 'echo rawurlencode($argv[1]);' "$user")$( [ -n "$pass" ] && php -r 'echo ":" . rawurlencode($argv[1]);' "$pass")@$host:$port/$db"
+fi
 
 export SS_PHPUNIT_WP_DIR=$WORK/wordpress
 cd "$ROOT"
-phpunit -c tests/php/phpunit.xml "$@"
+phpunit -c "$CONFIG" "$@"

@@ -71,6 +71,26 @@ describe('DigitalOcean through the engine', () => {
     expect(fake.count({ method: 'DELETE', path: new RegExp(`^/v2/snapshots/${real[0]!.id}$`) })).toBe(1);
   });
 
+  test('when WPCD says its id is intermediate (an action) or final (a snapshot), then each is followed as it says and the row bears the provider\'s name, as in its dashboard', async () => {
+    const { fake, sc, clock, serverId } = await bringUp();
+    const hostName = `WPCD_${DROPLET}_2026-11-29-2055`;
+    const actionId = fake.startSnapshotAction(DROPLET, hostName);
+    const viaAction = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId, providerSnapshotId: actionId, idType: 'intermediate', action: 'take_a_snapshot' });
+    expect(viaAction.status).toBe(201);
+    expect(viaAction.body.snapshot).toMatchObject({ providerSnapshotId: null, status: 'creating' });
+    const first = await settle(sc, clock, viaAction.body.snapshot.id as number);
+    expect(first.snap).toMatchObject({ status: 'available', name: hostName, providerSnapshotId: String(fake.snapshots()[0]!.id) });
+
+    // A final id is the snapshot itself: kept as the provider id at once, never followed as an action.
+    const finalId = fake.addSnapshot({ dropletId: DROPLET, name: `WPCD_${DROPLET}_2026-11-30-0100` });
+    const direct = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId, providerSnapshotId: String(finalId), idType: 'final' });
+    expect(direct.status).toBe(201);
+    expect(direct.body.snapshot).toMatchObject({ providerSnapshotId: String(finalId) });
+    const second = await settle(sc, clock, direct.body.snapshot.id as number);
+    expect(second.snap).toMatchObject({ status: 'available', name: `WPCD_${DROPLET}_2026-11-30-0100`, providerSnapshotId: String(finalId) });
+    expect(fake.count({ method: 'GET', path: new RegExp(`^/v2/actions/${finalId}$`) })).toBe(0);
+  });
+
   test('when our own snapshot action runs, then the record keeps no provider id (NULL, never \'\') until DigitalOcean names the snapshot, which is then tagged', async () => {
     const { fake, sc, clock, serverId } = await bringUp();
     fake.pendingPolls = 3;

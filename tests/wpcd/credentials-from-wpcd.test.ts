@@ -173,6 +173,42 @@ describe('credentials from WPCloudDeploy', () => {
   });
 });
 
+describe('Settings: where each provider\'s credentials come from', () => {
+  const settingsCtx = (locale: string, args: Record<string, string> = {}) => encodeURIComponent(JSON.stringify({
+    locale, timezone: 'UTC', dateFormat: 'Y-m-d', timeFormat: 'H:i', perPage: 20, hidden: [], nonces: {}, args,
+    urls: { schedules: 'http://wp.test/wp-admin/admin.php?page=ss-schedules', snapshots: 'http://wp.test/wp-admin/admin.php?page=ss-snapshots', settings: 'http://wp.test/wp-admin/edit.php?post_type=wpcd_app_server&page=ss-settings', adminPost: 'http://wp.test/wp-admin/admin-post.php' },
+    user: { id: 1, name: 'Ada' },
+  }));
+  const rowOf = (html: string, slug: string) => /<tr data-slug="([^"]*)"[^>]*>[\s\S]*?<\/tr>/g.exec(html.slice(html.indexOf(`<tr data-slug="${slug}"`)))?.[0] ?? '';
+
+  test('when WPCD holds one key, a server uses a provider without one and another an unsupported one, then Settings says so per slug, tests the calls only when asked, in German too, and never shows a key', async () => {
+    const fake = await startFakeDigitalOcean({ token: 'dop_v1_shown_nowhere_0003' });
+    cleanups.push(() => fake.close());
+    await setOptions({ wpcd_encryption_key_v2: OPTION_KEY, wpcd_settings: phpSerializeStrings({ 'vpn_digital-ocean_apikey': encryptAsWpcd(fake.token, { optionKey: OPTION_KEY }) }) });
+    const sc = await sidecarFor(t, { providers: { 'digital-ocean': { type: 'digitalocean', apiUrl: fake.url } } });
+    cleanups.push(() => sc.stop(0));
+    await addServer(t, { provider: 'digital-ocean', instanceId: '3164444' });
+    await addServer(t, { provider: 'hetzner' });
+    await addServer(t, { provider: 'awslightsail' });
+
+    const plain = (await api(sc, 'get', `/ui/v1/settings?ctx=${settingsCtx('en_US')}`)).text.replaceAll('&#39;', "'");
+    expect(plain).toContain("Provider keys are read from WPCloudDeploy's encrypted settings, decrypted with the key from WPCloudDeploy's database option.");
+    expect(rowOf(plain, 'digital-ocean')).toMatch(/data-source="wpcd"[\s\S]*WPCloudDeploy settings[\s\S]*<td>1<\/td>[\s\S]*Not tested yet/);
+    expect(rowOf(plain, 'hetzner')).toMatch(/data-source="missing"[\s\S]*Missing[\s\S]*enter its API key under WPCloudDeploy/);
+    expect(rowOf(plain, 'awslightsail')).toMatch(/data-source="not supported"[\s\S]*Not supported[\s\S]*only EC2 servers/);
+    expect(fake.count({ method: 'GET', path: /^\/v2\/snapshots/ })).toBe(0);
+    expect(plain).toContain('page=ss-settings&amp;ss_check=1');
+
+    const checked = (await api(sc, 'get', `/ui/v1/settings?ctx=${settingsCtx('de_DE', { ss_check: '1' })}`)).text.replaceAll('&#39;', "'");
+    expect(rowOf(checked, 'digital-ocean')).toMatch(/data-check="ok"[\s\S]*WPCloudDeploy-Einstellungen[\s\S]*Funktioniert/);
+    expect(rowOf(checked, 'hetzner')).toMatch(/Fehlen/);
+    expect(rowOf(checked, 'awslightsail')).toMatch(/Nicht unterstützt/);
+    expect(checked).toContain('Zugangsdaten der Provider');
+    expect(fake.count({ method: 'GET', path: /^\/v2\/snapshots/ })).toBe(1);
+    for (const html of [plain, checked]) expect(html).not.toContain(fake.token);
+  });
+});
+
 describe('regions per server (WPCD keeps every EC2 server under one slug)', () => {
   test('when two EC2 servers sit in different regions, then each snapshot is asked of its own server\'s region, with the keys from WPCD', async () => {
     const fake = await startFakeEc2();

@@ -45,6 +45,22 @@ final class Actions {
 		check_admin_referer( $action, 'ss_bulk_snapshots' === $action ? 'ss_bulk_nonce' : '_wpnonce' );
 	}
 
+	/** Server-scoped actions: the user must also be allowed this very server (403 otherwise). */
+	private static function guard_server( int $server_id ): void {
+		if ( ! Config::can_manage_server( $server_id ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to manage the snapshots of this server.', 'scheduled-snapshots' ), esc_html__( 'Not allowed', 'scheduled-snapshots' ), array( 'response' => 403, 'back_link' => true ) );
+		}
+	}
+
+	/** A snapshot id, once its server (asked of the sidecar) is allowed; when the sidecar is down, the action itself says so. */
+	private static function guard_snapshot( int $id ): int {
+		$answer = Sidecar_Client::from_config()->get( '/api/v1/snapshots/' . $id );
+		if ( is_array( $answer ) && isset( $answer['snapshot']['serverId'] ) ) {
+			self::guard_server( (int) $answer['snapshot']['serverId'] );
+		}
+		return $id;
+	}
+
 	/** A positive id from the request, or 0. */
 	private static function id( string $key ): int {
 		// phpcs:ignore WordPress.Security.NonceVerification -- verified in guard()
@@ -57,17 +73,13 @@ final class Actions {
 		exit;
 	}
 
-	private static function client(): Sidecar_Client {
-		return Sidecar_Client::from_config();
-	}
-
 	private static function save_schedule(): void {
 		// phpcs:disable WordPress.Security.NonceVerification.Missing -- verified in guard()
 		$object = isset( $_POST['schedule'] ) && 'new' === $_POST['schedule'] ? 'new' : (string) self::id( 'schedule' );
 		$values = isset( $_POST['ss_schedule'] ) && is_array( $_POST['ss_schedule'] ) ? wp_unslash( $_POST['ss_schedule'] ) : array();
 		// phpcs:enable
 		$form   = Admin_Menu::page_url( Admin_Menu::SCHEDULES, 'new' === $object ? array( 'view' => 'new' ) : array( 'view' => 'edit', 'schedule' => $object ) );
-		$answer = self::client()->post( '/ui/v1/forms/schedule', array( 'ctx' => Screens::context( 'schedule-form' ), 'schedule' => $object, 'values' => $values ) );
+		$answer = Sidecar_Client::from_config()->post( '/ui/v1/forms/schedule', array( 'ctx' => Screens::context( 'schedule-form' ), 'schedule' => $object, 'values' => $values ) );
 		if ( is_wp_error( $answer ) ) {
 			Notices::keep_form_state( $object, $values, array() );
 			self::redirect( Notices::error_url( $form, $answer ) );
@@ -81,21 +93,15 @@ final class Actions {
 
 	private static function delete_schedule(): void {
 		$list   = Admin_Menu::page_url( Admin_Menu::SCHEDULES );
-		$answer = self::client()->delete( '/api/v1/schedules/' . self::id( 'schedule' ) );
-		if ( is_wp_error( $answer ) ) {
-			self::redirect( Notices::error_url( $list, $answer ) );
-		}
-		self::redirect( Notices::url( $list, 'schedule-deleted', (int) ( $answer['snapshotsKept'] ?? 0 ) ) );
+		$answer = Sidecar_Client::from_config()->delete( '/api/v1/schedules/' . self::id( 'schedule' ) );
+		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $list, $answer ) : Notices::url( $list, 'schedule-deleted', (int) ( $answer['snapshotsKept'] ?? 0 ) ) );
 	}
 
 	private static function trash(): void {
 		$back   = self::list_url();
-		$answer = self::client()->delete( '/api/v1/snapshots/' . self::id( 'snapshot' ) );
-		if ( is_wp_error( $answer ) ) {
-			self::redirect( Notices::error_url( $back, $answer ) );
-		}
+		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::guard_snapshot( self::id( 'snapshot' ) ) );
 		// The service's sentence (what happened, which provider, why) goes along; the views word it.
-		self::redirect( Notices::url( $back, 'snapshot-' . self::trash_outcome( $answer ), null, (string) ( $answer['message'] ?? '' ) ) );
+		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-' . self::trash_outcome( $answer ), null, (string) ( $answer['message'] ?? '' ) ) );
 	}
 
 	/** DELETE's answer → trashed, record-only (provider copy stays), trash-failed or trash-pending. */
@@ -108,11 +114,8 @@ final class Actions {
 
 	private static function delete_record(): void {
 		$back   = self::list_url();
-		$answer = self::client()->delete( '/api/v1/snapshots/' . self::id( 'snapshot' ) . '/record' );
-		if ( is_wp_error( $answer ) ) {
-			self::redirect( Notices::error_url( $back, $answer ) );
-		}
-		self::redirect( Notices::url( $back, 'snapshot-record-deleted', null, (string) ( $answer['message'] ?? '' ) ) );
+		$answer = Sidecar_Client::from_config()->delete( '/api/v1/snapshots/' . self::guard_snapshot( self::id( 'snapshot' ) ) . '/record' );
+		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-record-deleted', null, (string) ( $answer['message'] ?? '' ) ) );
 	}
 
 	/** Bulk Trash / Delete Record: one request for the ticked rows; each row's outcome is reported. */
@@ -125,15 +128,13 @@ final class Actions {
 		if ( '' === $what || ! $ids ) {
 			self::redirect( Notices::url( $back, 'bulk-none' ) );
 		}
-		$answer = self::client()->post( '/api/v1/snapshots/bulk', array( 'action' => $what, 'ids' => array_slice( $ids, 0, 200 ) ) );
-		if ( is_wp_error( $answer ) ) {
-			self::redirect( Notices::error_url( $back, $answer ) );
-		}
-		self::redirect( Notices::url( $back, 'bulk-done', null, (array) ( $answer['results'] ?? array() ) ) );
+		$ids    = array_map( static fn( $id ) => self::guard_snapshot( $id ), array_slice( $ids, 0, 200 ) );
+		$answer = Sidecar_Client::from_config()->post( '/api/v1/snapshots/bulk', array( 'action' => $what, 'ids' => $ids ) );
+		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'bulk-done', null, (array) ( $answer['results'] ?? array() ) ) );
 	}
 
 	private static function update_snapshot(): void {
-		$id   = self::id( 'snapshot' );
+		$id   = self::guard_snapshot( self::id( 'snapshot' ) );
 		$edit = Admin_Menu::page_url( Admin_Menu::SNAPSHOTS, array( 'view' => 'edit', 'snapshot' => $id ) );
 		// phpcs:disable WordPress.Security.NonceVerification.Missing -- verified in guard()
 		$date = isset( $_POST['deleteNotBefore'] ) ? sanitize_text_field( wp_unslash( $_POST['deleteNotBefore'] ) ) : '';
@@ -148,7 +149,7 @@ final class Actions {
 		if ( '' !== $date && null === $body['deleteNotBefore'] ) {
 			$body['deleteNotBefore'] = $date; // Not a date: the sidecar says so in words.
 		}
-		$answer = self::client()->patch( '/api/v1/snapshots/' . $id, $body );
+		$answer = Sidecar_Client::from_config()->request( 'PATCH', '/api/v1/snapshots/' . $id, array(), $body );
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $edit, $answer ) : Notices::url( $edit, 'snapshot-updated' ) );
 	}
 
@@ -167,8 +168,9 @@ final class Actions {
 		if ( ! $post || Config::host_post_type() !== $post->post_type ) {
 			wp_die( esc_html__( 'That server does not exist.', 'scheduled-snapshots' ), 404 );
 		}
+		self::guard_server( $server_id );
 		$back   = admin_url( 'post.php?post=' . $server_id . '&action=edit' );
-		$answer = self::client()->post( '/api/v1/servers/' . $server_id . '/snapshots', array() );
+		$answer = Sidecar_Client::from_config()->post( '/api/v1/servers/' . $server_id . '/snapshots', array() );
 		self::redirect( is_wp_error( $answer ) ? Notices::error_url( $back, $answer ) : Notices::url( $back, 'snapshot-requested' ) );
 	}
 
@@ -195,7 +197,7 @@ final class Actions {
 	/** Settings → "Send test message": every channel's outcome comes back as the notice. */
 	private static function test_alerts(): void {
 		$back   = Admin_Menu::page_url( Admin_Menu::SETTINGS );
-		$answer = self::client()->post( '/api/v1/alerts/test' );
+		$answer = Sidecar_Client::from_config()->post( '/api/v1/alerts/test' );
 		if ( is_wp_error( $answer ) ) {
 			self::redirect( Notices::error_url( $back, $answer ) );
 		}

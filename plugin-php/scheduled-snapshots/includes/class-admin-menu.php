@@ -67,11 +67,7 @@ final class Admin_Menu {
 	/** Admin URL of one of our pages; works in admin-post.php too, where the menu is not built. */
 	public static function page_url( string $slug, array $args = array() ): string {
 		$parent = self::parent_slug();
-		if ( '' !== $parent && false !== strpos( $parent, '.php' ) ) {
-			$base = admin_url( add_query_arg( 'page', $slug, $parent ) );
-		} else {
-			$base = admin_url( 'admin.php?page=' . $slug );
-		}
+		$base   = '' !== $parent && false !== strpos( $parent, '.php' ) ? admin_url( add_query_arg( 'page', $slug, $parent ) ) : admin_url( 'admin.php?page=' . $slug );
 		return $args ? add_query_arg( $args, $base ) : $base;
 	}
 

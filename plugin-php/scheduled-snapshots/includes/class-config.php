@@ -18,9 +18,7 @@ final class Config {
 	/** Same floor as the sidecar, which refuses to start with a shorter secret. */
 	const MIN_SECRET_LENGTH = 32;
 
-	/**
-	 * The sidecar's base URL, without a trailing slash.
-	 */
+	/** The sidecar's base URL, without a trailing slash. */
 	public static function sidecar_url(): string {
 		if ( self::sidecar_url_is_locked() ) {
 			return untrailingslashit( trim( (string) SS_SIDECAR_URL ) );
@@ -30,16 +28,12 @@ final class Config {
 		return untrailingslashit( '' === $url ? self::DEFAULT_SIDECAR_URL : $url );
 	}
 
-	/**
-	 * True when wp-config.php sets the URL (the setting field is then read-only).
-	 */
+	/** True when wp-config.php sets the URL (the setting field is then read-only). */
 	public static function sidecar_url_is_locked(): bool {
 		return defined( 'SS_SIDECAR_URL' ) && is_string( SS_SIDECAR_URL ) && '' !== trim( SS_SIDECAR_URL );
 	}
 
-	/**
-	 * The shared secret, or null when wp-config.php does not define it.
-	 */
+	/** The shared secret, or null when wp-config.php does not define it. */
 	public static function shared_secret(): ?string {
 		if ( ! defined( 'SS_SHARED_SECRET' ) || ! is_string( SS_SHARED_SECRET ) || '' === SS_SHARED_SECRET ) {
 			return null;
@@ -47,25 +41,25 @@ final class Config {
 		return SS_SHARED_SECRET;
 	}
 
-	/**
-	 * Capability needed for every screen and action of the plugin.
-	 */
+	/** Capability needed for every screen and action of the plugin. */
 	public static function required_capability(): string {
 		$cap = apply_filters( 'ss_required_capability', 'manage_options' );
 		return is_string( $cap ) && '' !== $cap ? $cap : 'manage_options';
 	}
 
-	/**
-	 * The host panel's server post type (DESIGN.md: a setting with this default).
-	 */
+	/** May the current user act on this server? The host's own rule (WPCD: team permissions or authorship), else edit_post. */
+	public static function can_manage_server( int $server_id ): bool {
+		$can = function_exists( 'wpcd_user_can_edit_app_server' ) ? wpcd_user_can_edit_app_server( $server_id ) : current_user_can( 'edit_post', $server_id );
+		return $server_id > 0 && (bool) apply_filters( 'ss_user_can_manage_server', $can, $server_id );
+	}
+
+	/** The host panel's server post type (DESIGN.md: a setting with this default). */
 	public static function host_post_type(): string {
 		$type = apply_filters( 'ss_host_post_type', 'wpcd_app_server' );
 		return is_string( $type ) && '' !== $type ? $type : 'wpcd_app_server';
 	}
 
-	/**
-	 * Is a sane http(s) base URL?
-	 */
+	/** Is a sane http(s) base URL? */
 	public static function is_valid_sidecar_url( string $url ): bool {
 		$parts = wp_parse_url( $url );
 		return is_array( $parts )

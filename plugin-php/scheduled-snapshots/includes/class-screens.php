@@ -104,11 +104,7 @@ final class Screens {
 
 	public static function render_settings(): void {
 		$problem = Sidecar_Client::from_config()->secret_problem();
-		if ( $problem ) {
-			self::page_error( $problem, true );
-			return;
-		}
-		self::page( 'settings' );
+		$problem ? self::page_error( $problem, true ) : self::page( 'settings' );
 	}
 
 	/** The metabox on the host's server screen: one request, printed in the box. */

@@ -31,12 +31,7 @@ final class Server_Metabox {
 		}
 	}
 
-	/**
-	 * save_post: the host's Update button saves the box's checkboxes too.
-	 *
-	 * @param mixed $post_id
-	 * @param mixed $post
-	 */
+	/** save_post: the host's Update button saves the box's checkboxes too. @param mixed $post_id @param mixed $post */
 	public static function on_save_post( $post_id, $post ): void {
 		if ( ! $post instanceof WP_Post || Config::host_post_type() !== $post->post_type ) {
 			return;
@@ -50,13 +45,13 @@ final class Server_Metabox {
 			return;
 		}
 		// No "present" marker: the box could not be drawn, so Update must not clear the schedules.
-		if ( ! current_user_can( Config::required_capability() ) || ! current_user_can( 'edit_post', $post_id ) || empty( $_POST['ss_server_schedules_present'] ) ) {
+		if ( ! current_user_can( Config::required_capability() ) || ! current_user_can( 'edit_post', $post_id ) || ! Config::can_manage_server( $post_id ) || empty( $_POST['ss_server_schedules_present'] ) ) {
 			return;
 		}
 		$raw = isset( $_POST['ss_schedule_ids'] ) && is_array( $_POST['ss_schedule_ids'] ) ? wp_unslash( $_POST['ss_schedule_ids'] ) : array();
 		// phpcs:enable
 		$ids    = array_values( array_unique( array_filter( array_map( 'absint', $raw ) ) ) );
-		$answer = Sidecar_Client::from_config()->put( '/api/v1/servers/' . $post_id . '/schedules', array( 'scheduleIds' => $ids ) );
+		$answer = Sidecar_Client::from_config()->request( 'PUT', '/api/v1/servers/' . $post_id . '/schedules', array(), array( 'scheduleIds' => $ids ) );
 		self::$saved[ $post_id ] = is_wp_error( $answer ) ? $answer : true;
 	}
 

@@ -47,14 +47,6 @@ final class Sidecar_Client {
 		return $this->request( 'POST', $path, array(), $body );
 	}
 
-	public function put( string $path, array $body = array() ) {
-		return $this->request( 'PUT', $path, array(), $body );
-	}
-
-	public function patch( string $path, array $body = array() ) {
-		return $this->request( 'PATCH', $path, array(), $body );
-	}
-
 	public function delete( string $path ) {
 		return $this->request( 'DELETE', $path, array(), null );
 	}
@@ -88,15 +80,9 @@ final class Sidecar_Client {
 	}
 
 	/**
-	 * One signed request.
-	 *
-	 * @param string     $method HTTP method.
-	 * @param string     $path   Path starting with /api/ (or /ui/).
-	 * @param array      $query  Query arguments (null and '' values are left out).
-	 * @param array|null $body   JSON body, or null for none.
-	 * @param string|null $actor Override X-SS-Actor (default: the current user id, or "system").
-	 * @param bool       $html   Expect an HTML fragment (a screen) rather than JSON.
-	 * @return array|string|WP_Error
+	 * One signed request to a path under /api/ or /ui/: query arguments ('' and null left out), a JSON
+	 * body or null, X-SS-Actor (default: the current user id, or "system"), an HTML fragment (a screen)
+	 * or JSON expected. @return array|string|WP_Error
 	 */
 	public function request( string $method, string $path, array $query = array(), ?array $body = null, ?string $actor = null, bool $html = false ) {
 		$problem = $this->secret_problem();

@@ -10,6 +10,7 @@ import { eventsForSnapshot } from '../../store/events.js';
 import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
 import { getSnapshot, latestOfServer, listPage, type SnapshotRow } from '../../store/snapshots.js';
 import type { AppContext } from '../context.js';
+import { providerSources } from '../providers.js';
 import { attentionServerIds } from './health-data.js';
 import { scheduleToApi } from '../schedules-wire.js';
 import { encodeCursor, parseListQuery } from '../snapshots-wire.js';
@@ -120,4 +121,9 @@ export async function serverBox(app: AppContext, serverId: number) {
     }),
     last: last ?? null,
   };
+}
+
+/** Settings: per provider slug, where its credentials come from and (when asked) whether a test call works. */
+export async function credentialSources(app: AppContext, check: boolean) {
+  return { ...(await providerSources(app, check)), checked: check };
 }

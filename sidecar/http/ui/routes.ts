@@ -116,9 +116,11 @@ export function uiRouter(app: AppContext): Router {
   // The host's server list: only the critical notice (empty while nothing is critical).
   r.get('/notice', (req, res) => page(req, res, async () => ['notice', {}]));
 
-  // Settings also lists the alert channels as the sidecar runs them (never a secret).
-  r.get('/settings', (req, res) => page(req, res, async () => ['settings', {
+  // Settings also lists the alert channels as the sidecar runs them and where each provider's
+  // credentials come from (never a secret); the test calls run only when asked (ss_check=1).
+  r.get('/settings', (req, res) => page(req, res, async (ctx) => ['settings', {
     channels: (app.alerts?.channels ?? []).map((c) => c.describe() as Record<string, string | string[] | boolean>),
+    credentials: await data.credentialSources(app, ctx.args.ss_check === '1'),
   }]));
 
   // The schedule form, as typed: save (create or update) or refuse with sentences per field.

@@ -169,6 +169,7 @@ export function notice(t: Translator, n: NoticeInput): { type: string; text: str
     'server-schedules-saved': ['success', t.__('Snapshot schedules saved for this server.')],
     'settings-saved': ['success', t.__('Settings saved.')],
     'settings-invalid-url': ['error', t.__('Settings not saved: the snapshot service address must be an http:// or https:// URL such as http://127.0.0.1:8787.')],
+    'panel-queued': ['warning', t.__('The host took a snapshot while the snapshot service was not answering: it is kept and will be added to the Snapshots list when the service answers again.')],
     'panel-not-recorded': ['error', t.__('The host took a snapshot, but it could not be added to the Snapshots list.'), 'append'],
     'alerts-test-sent': ['success', t.__('The test message was sent to every alert channel.'), 'append'],
     'alerts-test-failed': ['error', t.__('The test message did not reach every alert channel.'), 'append'],

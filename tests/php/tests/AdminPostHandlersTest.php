@@ -157,12 +157,42 @@ final class AdminPostHandlersTest extends Test_Case {
 
 		$outcome = $this->run_handler( 'admin_post_ss_bulk_snapshots', array(), array( 'action' => 'ss_bulk_snapshots', 'bulk_action' => 'trash', 'snapshots' => array( '4', '5', 'x' ), 'ss_bulk_nonce' => wp_create_nonce( 'ss_bulk_snapshots' ) ) );
 
-		$this->assertCount( 1, $sidecar->requests );
-		$this->assertSame( array( 'action' => 'trash', 'ids' => array( 4, 5 ) ), json_decode( $sidecar->requests[0]['body'], true ) );
+		$bulk = $sidecar->requests_to( '/api/v1/snapshots/bulk', 'POST' );
+		$this->assertCount( 1, $bulk );
+		$this->assertSame( array( 'action' => 'trash', 'ids' => array( 4, 5 ) ), json_decode( $bulk[0]['body'], true ) );
+		foreach ( array( 4, 5 ) as $id ) {
+			$this->assertCount( 1, $sidecar->requests_to( '/api/v1/snapshots/' . $id, 'GET' ), 'each snapshot\'s server is checked first' );
+		}
 		$args = $this->query_args( $outcome->location );
 		$this->assertSame( 'bulk-done', $args['ss_message'] );
 		$_GET = $args;
 		$this->assertSame( $results, \ScheduledSnapshots\Screens::context( 'snapshots' )['notice']['results'] );
+	}
+
+	public function test_when_the_user_may_not_manage_a_snapshots_server_then_trash_and_take_now_are_refused_and_nothing_is_sent(): void {
+		$this->login_as( 'administrator' );
+		$mine    = $this->make_server( 'mine' );
+		$theirs  = $this->make_server( 'theirs' );
+		$sidecar = $this->fake_sidecar()
+			->on( 'GET', '#^/api/v1/snapshots/8$#', array( 200, array( 'snapshot' => array( 'id' => 8, 'serverId' => $theirs ) ) ) )
+			->on( 'DELETE', '#^/api/v1/snapshots/8$#', array( 200, array( 'deleted' => true ) ) )
+			->on( 'POST', '#^/api/v1/servers/\d+/snapshots$#', array( 201, array() ) );
+		// The host's own per-server rule (WPCD: its team permissions), through the plugin's filter.
+		$this->add_test_filter( 'ss_user_can_manage_server', static function ( $can, $server ) use ( $theirs ) { return $can && $server !== $theirs; }, 10, 2 );
+
+		$trash = $this->run_handler( 'admin_post_ss_trash_snapshot', array(), array( 'action' => 'ss_trash_snapshot', 'snapshot' => '8', '_wpnonce' => wp_create_nonce( 'ss_trash_snapshot' ) ) );
+		$take  = $this->run_handler( 'admin_post_ss_take_snapshot', array(), array( 'action' => 'ss_take_snapshot', 'server' => (string) $theirs, '_wpnonce' => wp_create_nonce( 'ss_take_snapshot' ) ) );
+		$ok    = $this->run_handler( 'admin_post_ss_take_snapshot', array(), array( 'action' => 'ss_take_snapshot', 'server' => (string) $mine, '_wpnonce' => wp_create_nonce( 'ss_take_snapshot' ) ) );
+
+		foreach ( array( $trash, $take ) as $refused ) {
+			$this->assertInstanceOf( Wp_Die_Exception::class, $refused );
+			$this->assertSame( 403, $refused->status );
+			$this->assertStringContainsString( 'not allowed to manage the snapshots of this server', $refused->getMessage() );
+		}
+		$this->assertSame( array(), $sidecar->requests_to( '/api/v1/snapshots/8', 'DELETE' ) );
+		$this->assertSame( array(), $sidecar->requests_to( '/api/v1/servers/' . $theirs . '/snapshots' ) );
+		$this->assertInstanceOf( Redirect_Exception::class, $ok );
+		$this->assertCount( 1, $sidecar->requests_to( '/api/v1/servers/' . $mine . '/snapshots', 'POST' ) );
 	}
 
 	public function test_when_a_schedule_is_deleted_then_the_list_says_how_many_snapshots_were_kept(): void {
