@@ -15,6 +15,7 @@ import { parseId, parseOr400 } from '../validation.js';
 import type { AppContext } from './context.js';
 import { actorOf } from './signature.js';
 import { encodeCursor, panelSnapshotSchema, parseListQuery, parsePatch, snapshotToApi } from './snapshots-wire.js';
+import { idFormatProblem } from '../providers/id-formats.js';
 
 const STILL_CREATING = 'This snapshot is still being created; wait until it is available or failed, then';
 
@@ -185,6 +186,8 @@ export function snapshotsRouter(ctx: AppContext): Router {
     if (!server) throw notFound(`Server ${body.serverId}`);
     const provider = server.provider ? ctx.providers.get(server.provider) : undefined;
     if (!provider) throw conflict(serverProblem(body.serverId, server, knownProviders(ctx.providers, ctx.providerProblems)) ?? 'This server has no configured provider.');
+    const badId = idFormatProblem(provider.type, provider.displayName, body.providerSnapshotId);
+    if (badId) throw new ApiError(400, 'validation_failed', badId, { fields: { providerSnapshotId: badId } });
     // The host may fire its hook twice for one snapshot: record it once.
     const existing = await findPanelRecord(db, body.serverId, body.providerSnapshotId);
     if (existing) {

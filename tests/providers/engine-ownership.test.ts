@@ -44,6 +44,22 @@ async function sidecar(env: Record<string, string> = {}): Promise<Sidecar> {
 const deletesAt = (id: number | string) => fake.count({ method: 'DELETE', path: new RegExp(`/images/${id}$`) });
 
 describe('ownership before a provider delete', () => {
+  test('when the backup-tab hook names something that is not a Hetzner image id, then it is refused with a sentence, nothing is recorded and Hetzner is not asked', async () => {
+    fake.addServer(8103, 'web-c');
+    const sc = await sidecar();
+    const serverC = await addServer(t, { title: 'web-c', provider: 'hetzner', instanceId: '8103' });
+    const before = fake.count({ method: 'GET', path: /\/images\// });
+    for (const bad of ['ami-0123456789abcdef0', '../images/1', '12 OR 1=1', '0']) {
+      const res = await api(sc, 'post', '/api/v1/panel-snapshots', { serverId: serverC, providerSnapshotId: bad });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/is not a Hetzner( Cloud)? snapshot id \(they look like 123456789\); nothing was recorded\./);
+      expectPlainSentence(res.body.error.message, [fake.token]);
+    }
+    expect(fake.count({ method: 'GET', path: /\/images\// })).toBe(before);
+    const rows = await t.handle.db.selectFrom('ss_snapshots').select('id').where('server_id', '=', serverC).execute();
+    expect(rows).toHaveLength(0);
+  });
+
   test('when a panel record carries the id of another server\'s image, then Trash never deletes it at Hetzner and says so; Delete Record removes only our record', async () => {
     fake.addServer(8101, 'web-a');
     fake.addServer(8102, 'web-b');
