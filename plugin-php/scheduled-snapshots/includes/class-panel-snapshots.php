@@ -28,7 +28,7 @@ final class Panel_Snapshots {
 		$server_id = is_numeric( $server_id ) ? (int) $server_id : 0;
 		$result    = is_array( $result ) || $result instanceof \ArrayAccess ? $result : array();
 		$snapshot  = isset( $result['snapshot-id'] ) && is_scalar( $result['snapshot-id'] ) ? trim( (string) $result['snapshot-id'] ) : '';
-		if ( ! $success || $server_id <= 0 || '' === $snapshot ) {
+		if ( ! $success || $server_id <= 0 || '' === $snapshot || Config::host_post_type() !== get_post_type( $server_id ) ) {
 			return;
 		}
 		$type = $result['snapshot-id-type'] ?? null;

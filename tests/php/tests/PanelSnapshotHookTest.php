@@ -38,7 +38,7 @@ final class PanelSnapshotHookTest extends Test_Case {
 		$this->assertSame( 'system', $sidecar->requests[0]['headers']['X-SS-Actor'], 'no user: the host ran it in the background' );
 	}
 
-	public function test_when_the_host_action_failed_or_gave_no_id_then_nothing_is_recorded(): void {
+	public function test_when_the_host_action_failed_gave_no_id_or_named_no_server_then_nothing_is_recorded(): void {
 		$server  = $this->make_server();
 		$sidecar = $this->fake_sidecar();
 
@@ -47,6 +47,10 @@ final class PanelSnapshotHookTest extends Test_Case {
 		do_action( self::HOOK, $server, 'take-snapshot', true, array( 'snapshot-id' => '' ) );
 		do_action( self::HOOK, $server, 'take-snapshot', true, 'not an array' );
 		do_action( self::HOOK, 0, 'take-snapshot', true, array( 'snapshot-id' => 'x-1' ) );
+		// Another plugin firing the host's hook with a post that is no server.
+		$page = wp_insert_post( array( 'post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'not a server' ) );
+		do_action( self::HOOK, $page, 'take-snapshot', true, array( 'snapshot-id' => 'x-1' ) );
+		do_action( self::HOOK, 999999, 'take-snapshot', true, array( 'snapshot-id' => 'x-1' ) );
 
 		$this->assertSame( array(), $sidecar->requests );
 	}
