@@ -109,6 +109,17 @@ describe('Snapshots list', () => {
     expect(none.text).toContain('No snapshots match these filters.');
   });
 
+  test('when a server manager may manage only some servers, then the list shows only those, even when asked for another', async () => {
+    const rowsOf = (html: string) => html.match(/<tr id="ss-snapshot-\d+"[\s\S]*?<\/tr>/g) ?? [];
+    const mine = await render('snapshots', { servers: [serverId] });
+    expect(rowsOf(mine.text)).toHaveLength(1);
+    expect(rowsOf(mine.text)[0]).toContain('web-1');
+    const asked = await render('snapshots', { servers: [serverId], args: { serverId: String(hostileServer) } });
+    expect(rowsOf(asked.text)).toHaveLength(1);
+    expect(rowsOf(asked.text)[0]).toContain('web-1');
+    expect(rowsOf((await render('snapshots', { servers: [] })).text)).toHaveLength(0);
+  });
+
   test('when the list is longer than a page, then "Older →" leads on and "← Newer" back', async () => {
     const first = await render('snapshots', { perPage: 1 });
     const older = /class="button ss-page-older" href="([^"]+)"/.exec(first.text);

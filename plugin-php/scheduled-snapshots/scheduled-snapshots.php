@@ -24,20 +24,18 @@ const VERSION     = '0.1.0';
 const MIN_PHP     = '7.4';
 const PLUGIN_FILE = __FILE__;
 
+/** Why the plugin does not run, told to administrators instead (a callable: translations load later). */
+function refuse( callable $why ): void {
+	foreach ( array( 'admin_notices', 'network_admin_notices' ) as $hook ) {
+		add_action( $hook, static function () use ( $why ) { echo '<div class="notice notice-error ss-refused"><p>' . esc_html( (string) $why() ) . '</p></div>'; } );
+	}
+}
+
 if ( version_compare( PHP_VERSION, MIN_PHP, '<' ) ) {
-	add_action(
-		'admin_notices',
-		static function () {
-			echo '<div class="notice notice-error"><p>' . esc_html(
-				sprintf(
-					/* translators: 1: required PHP version, 2: running PHP version */
-					__( 'Scheduled Snapshots needs PHP %1$s or newer; this site runs PHP %2$s. The plugin is not running.', 'scheduled-snapshots' ),
-					MIN_PHP,
-					PHP_VERSION
-				)
-			) . '</p></div>';
-		}
-	);
+	refuse( static function () {
+		/* translators: 1: required PHP version, 2: running PHP version */
+		return sprintf( __( 'Scheduled Snapshots needs PHP %1$s or newer; this site runs PHP %2$s. The plugin is not running.', 'scheduled-snapshots' ), MIN_PHP, PHP_VERSION );
+	} );
 	return;
 }
 
@@ -50,6 +48,13 @@ require_once __DIR__ . '/includes/class-screens.php';
 require_once __DIR__ . '/includes/class-actions.php';
 require_once __DIR__ . '/includes/class-server-metabox.php';
 require_once __DIR__ . '/includes/class-panel-snapshots.php';
+
+// The sidecar reads one site's tables (wp-config's SS_TABLE_PREFIX names them): elsewhere on a network, refuse.
+$ss_prefixes = array( (string) $GLOBALS['wpdb']->prefix, defined( 'SS_TABLE_PREFIX' ) ? (string) SS_TABLE_PREFIX : null );
+if ( $ss_prefixes[1] && $ss_prefixes[0] !== $ss_prefixes[1] ) {
+	refuse( static function () use ( $ss_prefixes ) { return Config::prefix_problem( ...$ss_prefixes ); } );
+	return;
+}
 
 add_action(
 	'init',
@@ -66,7 +71,8 @@ add_action( 'admin_notices', array( Screens::class, 'host_list_notice' ) );
 add_filter( 'set_screen_option_' . Screens::PER_PAGE_OPTION, array( Screens::class, 'save_per_page' ), 10, 3 );
 
 // The Snapshots box on the host's server screen, saved by the host's Update button.
-add_action( 'add_meta_boxes', array( Server_Metabox::class, 'on_add_meta_boxes' ) );
+add_action( 'add_meta_boxes', array( Server_Metabox::class, 'on_add_meta_boxes' ), 10, 2 );
+add_filter( 'wpcd_server_wordpress-app_get_tabs', array( Server_Metabox::class, 'backup_tab_fields' ), 20, 2 );
 add_action( 'save_post', array( Server_Metabox::class, 'on_save_post' ), 10, 2 );
 add_filter( 'redirect_post_location', array( Server_Metabox::class, 'redirect_location' ), 10, 2 );
 add_action( 'admin_footer', array( Server_Metabox::class, 'print_take_snapshot_form' ) );

@@ -13,6 +13,7 @@ if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
 }
 
 delete_option( 'ss_sidecar_url' );
+delete_site_option( 'ss_sidecar_url' );
 delete_option( 'ss_panel_backlog' );
 wp_clear_scheduled_hook( 'ss_panel_backlog_retry' );
 delete_metadata( 'user', 0, 'ss_queued_notices', '', true );

@@ -37,26 +37,30 @@ final class Actions {
 		add_action( 'wp_ajax_ss_schedule_preview', array( self::class, 'ajax_preview' ) );
 	}
 
+	/** Server-scoped actions (then also checked per server); the others stay with administrators. */
+	const SERVER_SCOPED = array( 'ss_trash_snapshot', 'ss_delete_snapshot_record', 'ss_bulk_snapshots', 'ss_update_snapshot', 'ss_take_snapshot' );
+
 	/** Capability, then the nonce PHP gave the rendered form (dies with 403 when wrong). */
 	public static function guard( string $action ): void {
-		if ( ! current_user_can( Config::required_capability() ) ) {
+		if ( ! current_user_can( in_array( $action, self::SERVER_SCOPED, true ) ? Config::snapshots_capability() : Config::required_capability() ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to manage snapshots.', 'scheduled-snapshots' ), esc_html__( 'Not allowed', 'scheduled-snapshots' ), array( 'response' => 403, 'back_link' => true ) );
 		}
 		check_admin_referer( $action, 'ss_bulk_snapshots' === $action ? 'ss_bulk_nonce' : '_wpnonce' );
 	}
 
 	/** Server-scoped actions: the user must also be allowed this very server (403 otherwise). */
-	private static function guard_server( int $server_id ): void {
+	public static function guard_server( int $server_id ): void {
 		if ( ! Config::can_manage_server( $server_id ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to manage the snapshots of this server.', 'scheduled-snapshots' ), esc_html__( 'Not allowed', 'scheduled-snapshots' ), array( 'response' => 403, 'back_link' => true ) );
 		}
 	}
 
-	/** A snapshot id, once its server (asked of the sidecar) is allowed; when the sidecar is down, the action itself says so. */
-	private static function guard_snapshot( int $id ): int {
+	/** A snapshot id, once its server (asked of the sidecar) is allowed; when the sidecar is down, the action itself says so (to administrators). */
+	public static function guard_snapshot( int $id ): int {
 		$answer = Sidecar_Client::from_config()->get( '/api/v1/snapshots/' . $id );
-		if ( is_array( $answer ) && isset( $answer['snapshot']['serverId'] ) ) {
-			self::guard_server( (int) $answer['snapshot']['serverId'] );
+		$server = is_array( $answer ) ? (int) ( $answer['snapshot']['serverId'] ?? 0 ) : 0;
+		if ( $server > 0 || ! current_user_can( Config::required_capability() ) ) {
+			self::guard_server( $server );
 		}
 		return $id;
 	}
@@ -182,15 +186,11 @@ final class Actions {
 		}
 		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- verified in guard()
 		$url = isset( $_POST['ss_sidecar_url'] ) ? trim( sanitize_text_field( wp_unslash( $_POST['ss_sidecar_url'] ) ) ) : '';
-		if ( '' === $url ) {
-			delete_option( Config::OPTION_SIDECAR_URL );
-			self::redirect( Notices::url( $back, 'settings-saved' ) );
-		}
-		$url = untrailingslashit( esc_url_raw( $url, array( 'http', 'https' ) ) );
-		if ( '' === $url || ! Config::is_valid_sidecar_url( $url ) ) {
+		$clean = '' === $url ? '' : untrailingslashit( esc_url_raw( $url, array( 'http', 'https' ) ) );
+		if ( '' !== $url && ( '' === $clean || ! Config::is_valid_sidecar_url( $clean ) ) ) {
 			self::redirect( Notices::url( $back, 'settings-invalid-url' ) );
 		}
-		update_option( Config::OPTION_SIDECAR_URL, $url, false );
+		Config::save_sidecar_url( $clean );
 		self::redirect( Notices::url( $back, 'settings-saved' ) );
 	}
 

@@ -38,16 +38,17 @@ final class Admin_Menu {
 
 	public static function register(): void {
 		$cap    = Config::required_capability();
+		$list   = Config::snapshots_capability();
 		$parent = self::parent_slug();
 
 		self::$hooks = array();
 		if ( '' !== $parent ) {
 			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( $parent, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_submenu_page( $parent, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $list, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
 			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( $parent, __( 'Snapshot Settings', 'scheduled-snapshots' ), __( 'Snapshot Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		} else {
-			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ), 'dashicons-backup', 81 );
-			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $cap, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
+			self::$hooks[ self::SNAPSHOTS ] = (string) add_menu_page( __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $list, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ), 'dashicons-backup', 81 );
+			add_submenu_page( self::SNAPSHOTS, __( 'Snapshots', 'scheduled-snapshots' ), __( 'Snapshots', 'scheduled-snapshots' ), $list, self::SNAPSHOTS, array( Screens::class, 'render_snapshots' ) );
 			self::$hooks[ self::SCHEDULES ] = (string) add_submenu_page( self::SNAPSHOTS, __( 'Schedules', 'scheduled-snapshots' ), __( 'Schedules', 'scheduled-snapshots' ), $cap, self::SCHEDULES, array( Screens::class, 'render_schedules' ) );
 			self::$hooks[ self::SETTINGS ]  = (string) add_submenu_page( self::SNAPSHOTS, __( 'Settings', 'scheduled-snapshots' ), __( 'Settings', 'scheduled-snapshots' ), $cap, self::SETTINGS, array( Screens::class, 'render_settings' ) );
 		}

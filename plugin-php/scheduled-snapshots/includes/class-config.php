@@ -18,12 +18,12 @@ final class Config {
 	/** Same floor as the sidecar, which refuses to start with a shorter secret. */
 	const MIN_SECRET_LENGTH = 32;
 
-	/** The sidecar's base URL, without a trailing slash. */
+	/** The sidecar's base URL, without a trailing slash: wp-config, else the (network) option, else the default. */
 	public static function sidecar_url(): string {
 		if ( self::sidecar_url_is_locked() ) {
 			return untrailingslashit( trim( (string) SS_SIDECAR_URL ) );
 		}
-		$url = get_option( self::OPTION_SIDECAR_URL, '' );
+		$url = self::is_network() ? get_site_option( self::OPTION_SIDECAR_URL, '' ) : get_option( self::OPTION_SIDECAR_URL, '' );
 		$url = is_string( $url ) ? trim( $url ) : '';
 		return untrailingslashit( '' === $url ? self::DEFAULT_SIDECAR_URL : $url );
 	}
@@ -31,6 +31,26 @@ final class Config {
 	/** True when wp-config.php sets the URL (the setting field is then read-only). */
 	public static function sidecar_url_is_locked(): bool {
 		return defined( 'SS_SIDECAR_URL' ) && is_string( SS_SIDECAR_URL ) && '' !== trim( SS_SIDECAR_URL );
+	}
+
+	/** On a network one sidecar serves the network: settings and capability are network-level (filter ss_is_network). */
+	public static function is_network(): bool {
+		return (bool) apply_filters( 'ss_is_network', is_multisite() );
+	}
+
+	/** Saves (or, with '', forgets) the sidecar address where sidecar_url() reads it. */
+	public static function save_sidecar_url( string $url ): void {
+		$net = self::is_network();
+		'' === $url ? ( $net ? delete_site_option( self::OPTION_SIDECAR_URL ) : delete_option( self::OPTION_SIDECAR_URL ) ) : ( $net ? update_site_option( self::OPTION_SIDECAR_URL, $url ) : update_option( self::OPTION_SIDECAR_URL, $url, false ) );
+	}
+
+	/** The sidecar reads one site's tables ({SS_TABLE_PREFIX}posts…): on any other site the plugin must not run. */
+	public static function prefix_problem( string $site_prefix, ?string $sidecar_prefix ): ?string {
+		if ( null === $sidecar_prefix || '' === $sidecar_prefix || $sidecar_prefix === $site_prefix ) {
+			return null;
+		}
+		/* translators: 1: this site's table prefix, 2: the sidecar's SS_TABLE_PREFIX */
+		return sprintf( __( 'Scheduled Snapshots is not running on this site: its tables start with "%1$s", but the snapshot service reads the site whose tables start with "%2$s" (SS_TABLE_PREFIX). Activate the plugin only on that site, or run a sidecar with SS_TABLE_PREFIX=%1$s for this one.', 'scheduled-snapshots' ), $site_prefix, $sidecar_prefix );
 	}
 
 	/** The shared secret, or null when wp-config.php does not define it. */
@@ -41,10 +61,20 @@ final class Config {
 		return SS_SHARED_SECRET;
 	}
 
-	/** Capability needed for every screen and action of the plugin. */
+	/** Capability for Schedules and Settings: administrators (network administrators on a network). */
 	public static function required_capability(): string {
-		$cap = apply_filters( 'ss_required_capability', 'manage_options' );
-		return is_string( $cap ) && '' !== $cap ? $cap : 'manage_options';
+		$default = self::is_network() ? 'manage_network_options' : 'manage_options';
+		$cap     = apply_filters( 'ss_required_capability', $default );
+		return is_string( $cap ) && '' !== $cap ? $cap : $default;
+	}
+
+	/** Capability for the Snapshots list and server-scoped actions: with WPCD, its server managers too (then per server). */
+	public static function snapshots_capability(): string {
+		return function_exists( 'wpcd_user_can_edit_app_server' ) && ! current_user_can( self::required_capability() ) ? 'wpcd_manage_servers' : self::required_capability();
+	}
+
+	public static function can_manage_snapshots(): bool {
+		return current_user_can( self::snapshots_capability() );
 	}
 
 	/** May the current user act on this server? The host's own rule (WPCD: team permissions or authorship), else edit_post. */

@@ -79,11 +79,7 @@ final class Notices {
 			delete_user_meta( $user, 'ss_queued_notices' );
 			$item = end( $queue );
 			if ( is_array( $item ) && isset( $item['code'], $item['detail'] ) ) {
-				self::$taken = array(
-					'code'   => (string) $item['code'],
-					'count'  => 0,
-					'detail' => (string) $item['detail'],
-				);
+				self::$taken = array( 'code' => (string) $item['code'], 'count' => 0, 'detail' => (string) $item['detail'] );
 			}
 		}
 		return self::$taken;
@@ -101,10 +97,7 @@ final class Notices {
 		}
 		$queue   = get_user_meta( $user_id, 'ss_queued_notices', true );
 		$queue   = is_array( $queue ) ? array_slice( $queue, -4 ) : array();
-		$queue[] = array(
-			'code'   => $code,
-			'detail' => $detail,
-		);
+		$queue[] = array( 'code' => $code, 'detail' => $detail );
 		update_user_meta( $user_id, 'ss_queued_notices', $queue );
 	}
 
@@ -137,9 +130,6 @@ final class Notices {
 			return null;
 		}
 		delete_transient( $key );
-		return array(
-			'values' => (object) ( $state['values'] ?? array() ),
-			'errors' => (object) ( $state['errors'] ?? array() ),
-		);
+		return array( 'values' => (object) ( $state['values'] ?? array() ), 'errors' => (object) ( $state['errors'] ?? array() ) );
 	}
 }

@@ -33,26 +33,9 @@ final class Screens {
 	/** Columns WordPress lists in Screen Options (labels are the plugin's own, translated in PHP). */
 	public static function columns( string $screen ): array {
 		if ( 'snapshots' === $screen ) {
-			return array(
-				'cb'         => '<input type="checkbox" />',
-				'server'     => __( 'Server', 'scheduled-snapshots' ),
-				'provider'   => __( 'Provider', 'scheduled-snapshots' ),
-				'origin'     => __( 'Origin', 'scheduled-snapshots' ),
-				'schedule'   => __( 'Schedule', 'scheduled-snapshots' ),
-				'status'     => __( 'Status', 'scheduled-snapshots' ),
-				'created'    => __( 'Created', 'scheduled-snapshots' ),
-				'size'       => __( 'Size', 'scheduled-snapshots' ),
-				'protection' => __( 'Protection', 'scheduled-snapshots' ),
-			);
+			return array( 'cb' => '<input type="checkbox" />', 'server' => __( 'Server', 'scheduled-snapshots' ), 'provider' => __( 'Provider', 'scheduled-snapshots' ), 'origin' => __( 'Origin', 'scheduled-snapshots' ), 'schedule' => __( 'Schedule', 'scheduled-snapshots' ), 'status' => __( 'Status', 'scheduled-snapshots' ), 'created' => __( 'Created', 'scheduled-snapshots' ), 'size' => __( 'Size', 'scheduled-snapshots' ), 'protection' => __( 'Protection', 'scheduled-snapshots' ) );
 		}
-		return array(
-			'name'      => __( 'Name', 'scheduled-snapshots' ),
-			'frequency' => __( 'Frequency', 'scheduled-snapshots' ),
-			'timezone'  => __( 'Timezone', 'scheduled-snapshots' ),
-			'retention' => __( 'Retention', 'scheduled-snapshots' ),
-			'servers'   => __( 'Servers', 'scheduled-snapshots' ),
-			'next_run'  => __( 'Next run', 'scheduled-snapshots' ),
-		);
+		return array( 'name' => __( 'Name', 'scheduled-snapshots' ), 'frequency' => __( 'Frequency', 'scheduled-snapshots' ), 'timezone' => __( 'Timezone', 'scheduled-snapshots' ), 'retention' => __( 'Retention', 'scheduled-snapshots' ), 'servers' => __( 'Servers', 'scheduled-snapshots' ), 'next_run' => __( 'Next run', 'scheduled-snapshots' ) );
 	}
 
 	/** load-{hook} of the Snapshots page: per-page and column toggles, WordPress's own. */
@@ -147,19 +130,24 @@ final class Screens {
 	}
 
 	private static function page( string $screen ): void {
-		if ( ! current_user_can( Config::required_capability() ) ) {
+		$listing = in_array( $screen, array( 'snapshots', 'snapshot' ), true );
+		if ( ! current_user_can( $listing ? Config::snapshots_capability() : Config::required_capability() ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to manage snapshots.', 'scheduled-snapshots' ), 403 );
 		}
 		$extra = array();
+		if ( $listing && ! current_user_can( Config::required_capability() ) ) {
+			// A server manager sees only the servers WPCD lets them edit.
+			if ( 'snapshot' === $screen ) {
+				Actions::guard_snapshot( (int) self::arg( 'snapshot' ) );
+			} else {
+				$extra['servers'] = self::allowed_servers();
+			}
+		}
 		if ( 'schedule-form' === $screen ) {
 			$extra['form'] = Notices::take_form_state( 'edit' === self::arg( 'view' ) ? self::arg( 'schedule' ) : 'new' );
 		}
 		if ( 'settings' === $screen ) {
-			$extra['settings'] = array(
-				'sidecarUrl' => Config::sidecar_url(),
-				'locked'     => Config::sidecar_url_is_locked(),
-				'defaultUrl' => Config::DEFAULT_SIDECAR_URL,
-			);
+			$extra['settings'] = array( 'sidecarUrl' => Config::sidecar_url(), 'locked' => Config::sidecar_url_is_locked(), 'defaultUrl' => Config::DEFAULT_SIDECAR_URL );
 		}
 		$html = Sidecar_Client::from_config()->render( $screen, self::context( $screen, $extra ) );
 		if ( is_wp_error( $html ) ) {
@@ -225,13 +213,16 @@ final class Screens {
 				'adminPost' => admin_url( 'admin-post.php' ),
 				'ajax'      => admin_url( 'admin-ajax.php' ),
 			),
-			'user'         => array(
-				'id'   => (int) $user->ID,
-				'name' => (string) $user->display_name,
-			),
+			'user'         => array( 'id' => (int) $user->ID, 'name' => (string) $user->display_name ),
 			'notice'       => Notices::take_from_request(),
 		);
 		return array_merge( $context, array_filter( $extra, static function ( $v ) { return null !== $v; } ) );
+	}
+
+	/** Ids of the host's servers the current user may manage (at most 1,000). @return int[] */
+	public static function allowed_servers(): array {
+		$ids = get_posts( array( 'post_type' => Config::host_post_type(), 'post_status' => 'any', 'fields' => 'ids', 'posts_per_page' => 1000, 'no_found_rows' => true ) );
+		return array_values( array_filter( array_map( 'intval', $ids ), array( Config::class, 'can_manage_server' ) ) );
 	}
 
 	/** A query argument, sanitised, or ''. */

@@ -24,11 +24,21 @@ final class Server_Metabox {
 		return $screen && 'post' === $screen->base && Config::host_post_type() === $screen->post_type;
 	}
 
-	/** @param mixed $post_type */
-	public static function on_add_meta_boxes( $post_type ): void {
-		if ( Config::host_post_type() === $post_type && current_user_can( Config::required_capability() ) ) {
-			add_meta_box( self::BOX_ID, __( 'Snapshots', 'scheduled-snapshots' ), array( Screens::class, 'render_server_box' ), Config::host_post_type(), 'normal', 'default' );
+	/** Beside the host's Update button (side, high), not below its tall tabbed box. @param mixed $post_type @param mixed $post */
+	public static function on_add_meta_boxes( $post_type, $post = null ): void {
+		if ( Config::host_post_type() === $post_type && Config::can_manage_snapshots() && ( ! $post instanceof WP_Post || 'auto-draft' === $post->post_status || Config::can_manage_server( $post->ID ) ) ) {
+			add_meta_box( self::BOX_ID, __( 'Snapshots', 'scheduled-snapshots' ), array( Screens::class, 'render_server_box' ), Config::host_post_type(), 'side', 'high' );
 		}
+	}
+
+	/** WPCD's Backup tab (Meta Box tabs, filter wpcd_server_wordpress-app_get_tabs): a card pointing at the box, with "Take snapshot now". @param mixed $fields @param mixed $id */
+	public static function backup_tab_fields( $fields, $id ) {
+		if ( ! is_array( $fields ) || ! is_numeric( $id ) || ! Config::can_manage_snapshots() || ! Config::can_manage_server( (int) $id ) ) {
+			return $fields;
+		}
+		$html     = '<p>' . esc_html__( 'Schedules and the last snapshot of this server are in the Snapshots box beside the Update button.', 'scheduled-snapshots' ) . '</p><p><button type="submit" class="button" id="ss-backup-tab-take" form="ss-take-snapshot-form">' . esc_html__( 'Take snapshot now', 'scheduled-snapshots' ) . '</button> <a href="' . esc_url( Admin_Menu::page_url( Admin_Menu::SNAPSHOTS, array( 'serverId' => (int) $id ) ) ) . '">' . esc_html__( "View this server's snapshots", 'scheduled-snapshots' ) . '</a></p>';
+		$fields[] = array( 'id' => 'ss_backup_tab_snapshots', 'tab' => 'server_backup', 'type' => 'custom_html', 'name' => __( 'Scheduled Snapshots', 'scheduled-snapshots' ), 'std' => $html );
+		return $fields;
 	}
 
 	/** save_post: the host's Update button saves the box's checkboxes too. @param mixed $post_id @param mixed $post */
@@ -45,7 +55,7 @@ final class Server_Metabox {
 			return;
 		}
 		// No "present" marker: the box could not be drawn, so Update must not clear the schedules.
-		if ( ! current_user_can( Config::required_capability() ) || ! current_user_can( 'edit_post', $post_id ) || ! Config::can_manage_server( $post_id ) || empty( $_POST['ss_server_schedules_present'] ) ) {
+		if ( ! Config::can_manage_snapshots() || ! Config::can_manage_server( $post_id ) || empty( $_POST['ss_server_schedules_present'] ) ) {
 			return;
 		}
 		$raw = isset( $_POST['ss_schedule_ids'] ) && is_array( $_POST['ss_schedule_ids'] ) ? wp_unslash( $_POST['ss_schedule_ids'] ) : array();
@@ -67,7 +77,7 @@ final class Server_Metabox {
 
 	/** admin_footer: the form "Take snapshot now" submits (forms cannot nest in the post form). */
 	public static function print_take_snapshot_form(): void {
-		$post = self::is_server_screen() && current_user_can( Config::required_capability() ) ? get_post() : null;
+		$post = self::is_server_screen() && Config::can_manage_snapshots() ? get_post() : null;
 		if ( ! $post || 'auto-draft' === $post->post_status ) {
 			return;
 		}

@@ -59,24 +59,11 @@ final class Sidecar_Client {
 	/** The secret is usable? null when it is, else the WP_Error saying what to fix. */
 	public function secret_problem(): ?WP_Error {
 		if ( null === $this->secret || '' === $this->secret ) {
-			return new WP_Error(
-				'ss_secret_missing',
-				__( 'SS_SHARED_SECRET is not defined in wp-config.php: add define( \'SS_SHARED_SECRET\', \'…\' ); with the same value as the sidecar\'s SS_SHARED_SECRET (at least 32 characters).', 'scheduled-snapshots' )
-			);
+			return new WP_Error( 'ss_secret_missing', __( 'SS_SHARED_SECRET is not defined in wp-config.php: add define( \'SS_SHARED_SECRET\', \'…\' ); with the same value as the sidecar\'s SS_SHARED_SECRET (at least 32 characters).', 'scheduled-snapshots' ) );
 		}
 		$length = strlen( $this->secret );
-		if ( $length < Config::MIN_SECRET_LENGTH ) {
-			return new WP_Error(
-				'ss_secret_short',
-				sprintf(
-					/* translators: 1: length of the secret, 2: minimum length */
-					__( 'SS_SHARED_SECRET in wp-config.php is too short (%1$d characters): use at least %2$d characters, the same value as the sidecar\'s SS_SHARED_SECRET.', 'scheduled-snapshots' ),
-					$length,
-					Config::MIN_SECRET_LENGTH
-				)
-			);
-		}
-		return null;
+		/* translators: 1: length of the secret, 2: minimum length */
+		return $length >= Config::MIN_SECRET_LENGTH ? null : new WP_Error( 'ss_secret_short', sprintf( __( 'SS_SHARED_SECRET in wp-config.php is too short (%1$d characters): use at least %2$d characters, the same value as the sidecar\'s SS_SHARED_SECRET.', 'scheduled-snapshots' ), $length, Config::MIN_SECRET_LENGTH ) );
 	}
 
 	/**
@@ -153,16 +140,9 @@ final class Sidecar_Client {
 		$api_code    = $api && isset( $api['code'] ) && is_scalar( $api['code'] ) ? (string) $api['code'] : '';
 
 		if ( 401 === $status ) {
-			return new WP_Error(
-				'ss_signature_refused',
-				sprintf(
-					/* translators: 1: URL, 2: the service's own explanation */
-					__( 'The snapshot service at %1$s refused this site\'s signature: SS_SHARED_SECRET in wp-config.php must be exactly the sidecar\'s SS_SHARED_SECRET, and both clocks must be right. The service said: %2$s', 'scheduled-snapshots' ),
-					$this->base_url,
-					'' !== $api_message ? $api_message : __( '(nothing)', 'scheduled-snapshots' )
-				),
-				array( 'status' => 401, 'apiCode' => $api_code )
-			);
+			/* translators: 1: URL, 2: the service's own explanation */
+			$message = sprintf( __( 'The snapshot service at %1$s refused this site\'s signature: SS_SHARED_SECRET in wp-config.php must be exactly the sidecar\'s SS_SHARED_SECRET, and both clocks must be right. The service said: %2$s', 'scheduled-snapshots' ), $this->base_url, '' !== $api_message ? $api_message : __( '(nothing)', 'scheduled-snapshots' ) );
+			return new WP_Error( 'ss_signature_refused', $message, array( 'status' => 401, 'apiCode' => $api_code ) );
 		}
 		if ( $status >= 500 || null === $api || '' === $api_message ) {
 			return $this->bad_response_error( $status, $api_message );
@@ -181,49 +161,24 @@ final class Sidecar_Client {
 
 	private function transport_error( WP_Error $error ): WP_Error {
 		if ( 'http_request_not_executed' === $error->get_error_code() ) {
-			return new WP_Error(
-				'ss_http_blocked',
-				sprintf(
-					/* translators: %s: URL */
-					__( 'WordPress blocks outgoing requests to the snapshot service at %s (WP_HTTP_BLOCK_EXTERNAL in wp-config.php): add its host name to WP_ACCESSIBLE_HOSTS.', 'scheduled-snapshots' ),
-					$this->base_url
-				)
-			);
+			/* translators: %s: URL */
+			return new WP_Error( 'ss_http_blocked', sprintf( __( 'WordPress blocks outgoing requests to the snapshot service at %s (WP_HTTP_BLOCK_EXTERNAL in wp-config.php): add its host name to WP_ACCESSIBLE_HOSTS.', 'scheduled-snapshots' ), $this->base_url ) );
 		}
-		return new WP_Error(
-			'ss_unreachable',
-			sprintf(
-				/* translators: 1: URL, 2: low-level reason */
-				__( 'The snapshot service at %1$s is not answering: start it with `npm start` in the Scheduled Snapshots folder (with its SS_* settings), or correct its address under Settings. Details: %2$s', 'scheduled-snapshots' ),
-				$this->base_url,
-				self::clip( $error->get_error_message() )
-			)
-		);
+		/* translators: 1: URL, 2: low-level reason */
+		return new WP_Error( 'ss_unreachable', sprintf( __( 'The snapshot service at %1$s is not answering: start it with `npm start` in the Scheduled Snapshots folder (with its SS_* settings), or correct its address under Settings. Details: %2$s', 'scheduled-snapshots' ), $this->base_url, self::clip( $error->get_error_message() ) ) );
 	}
 
 	private function bad_response_error( int $status, string $api_message = '' ): WP_Error {
-		$message = sprintf(
-			/* translators: 1: URL, 2: HTTP status */
-			__( 'The snapshot service at %1$s answered HTTP %2$d without a usable reply: check that this is the sidecar\'s address and read the sidecar\'s log.', 'scheduled-snapshots' ),
-			$this->base_url,
-			$status
-		);
-		if ( '' !== $api_message ) {
-			/* translators: %s: the service's own message */
-			$message .= ' ' . sprintf( __( 'The service said: %s', 'scheduled-snapshots' ), $api_message );
-		}
+		/* translators: 1: URL, 2: HTTP status */
+		$message = sprintf( __( 'The snapshot service at %1$s answered HTTP %2$d without a usable reply: check that this is the sidecar\'s address and read the sidecar\'s log.', 'scheduled-snapshots' ), $this->base_url, $status );
+		/* translators: %s: the service's own message */
+		$message .= '' === $api_message ? '' : ' ' . sprintf( __( 'The service said: %s', 'scheduled-snapshots' ), $api_message );
 		return new WP_Error( 'ss_bad_response', $message, array( 'status' => $status ) );
 	}
 
 	private function bad_url_error(): WP_Error {
-		return new WP_Error(
-			'ss_bad_url',
-			sprintf(
-				/* translators: %s: the configured URL */
-				__( 'The snapshot service address "%s" is not an http:// or https:// URL: correct it under Settings (or SS_SIDECAR_URL in wp-config.php).', 'scheduled-snapshots' ),
-				$this->base_url
-			)
-		);
+		/* translators: %s: the configured URL */
+		return new WP_Error( 'ss_bad_url', sprintf( __( 'The snapshot service address "%s" is not an http:// or https:// URL: correct it under Settings (or SS_SIDECAR_URL in wp-config.php).', 'scheduled-snapshots' ), $this->base_url ) );
 	}
 
 	/** Untrusted text is kept short; it is escaped where printed. */

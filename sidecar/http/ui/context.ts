@@ -36,6 +36,8 @@ export const renderContextSchema = z.object({
   settings: z.object({ sidecarUrl: text(2000), locked: z.boolean(), defaultUrl: text(200) }).optional(),
   /** Server screen: which server, and whether it is saved yet. */
   serverId: z.number().int().min(1).optional(),
+  /** Snapshots list of a server manager who is not an administrator: only these servers (WPCD's per-server rule, applied by PHP). */
+  servers: z.array(z.number().int().min(1)).max(1000).optional(),
   now: z.number().int().optional(),
 });
 

@@ -62,19 +62,20 @@ async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotVi
 
 export interface SnapshotFilters { needsAttention?: string; serverId?: string; status?: string; origin?: string; scheduleId?: string; search?: string; cursor?: string }
 
-export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, limit: number) {
+export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, limit: number, allowed?: number[]) {
   const query: Record<string, string> = { limit: String(limit) };
   for (const [k, v] of Object.entries(filters)) if (typeof v === 'string' && v !== '') query[k] = v;
   const { filter, limit: pageSize, needsAttention } = parseListQuery(query);
   if (needsAttention) filter.serverIds = await attentionServerIds(app);
+  if (allowed) filter.serverIds = (filter.serverIds ?? allowed).filter((s) => allowed.includes(s));
   const { rows, more } = await listPage(app.db, filter, pageSize);
   const last = rows[rows.length - 1];
   return { items: await toViews(app, rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null };
 }
 
 /** The choices of the list's filters: servers (host panel) and schedules, by name. */
-export async function filterChoices(app: AppContext) {
-  const servers = await app.host.listServers({ limit: 500 });
+export async function filterChoices(app: AppContext, allowed?: number[]) {
+  const servers = (await app.host.listServers({ limit: 500 })).filter((s) => !allowed || allowed.includes(s.id));
   const schedules = (await listSchedules(app.db)).slice(0, 1000);
   return {
     servers: servers.map((s) => ({ id: s.id, name: serverDisplayName(s, s.id) })),

@@ -73,7 +73,7 @@ export function uiRouter(app: AppContext): Router {
     const a = ctx.args;
     const filters: data.SnapshotFilters = {
       needsAttention: a.needsAttention === '1' ? '1' : undefined,
-      serverId: id(a.serverId) ? a.serverId : undefined,
+      serverId: id(a.serverId) && (!ctx.servers || ctx.servers.includes(Number(a.serverId))) ? a.serverId : undefined,
       scheduleId: id(a.scheduleId) ? a.scheduleId : undefined,
       status: (SNAPSHOT_STATUSES as string[]).includes(a.status ?? '') ? a.status : undefined,
       origin: (SNAPSHOT_ORIGINS as string[]).includes(a.origin ?? '') ? a.origin : undefined,
@@ -82,17 +82,17 @@ export function uiRouter(app: AppContext): Router {
     };
     let listing: Awaited<ReturnType<typeof data.snapshotsPage>>;
     try {
-      listing = await data.snapshotsPage(app, filters, ctx.perPage);
+      listing = await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 400) throw e;
       // A cursor this list did not give out: show the first page.
       filters.cursor = undefined;
-      listing = await data.snapshotsPage(app, filters, ctx.perPage);
+      listing = await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
     }
     const prev = (a.ss_prev ?? '').split(',').filter((c) => c === '-' || /^[A-Za-z0-9_-]{1,40}$/.test(c)).slice(-40);
     const attention = (await hd.attentionServerIds(app)).length;
     const timeline = filters.serverId ? await hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null;
-    return ['snapshots', { ...listing, filters, prev, choices: await data.filterChoices(app), attention, timeline }];
+    return ['snapshots', { ...listing, filters, prev, choices: await data.filterChoices(app, ctx.servers), attention, timeline }];
   }));
 
   r.get('/snapshot', (req, res) => page(req, res, async (ctx) => {

@@ -17,18 +17,25 @@ final class ServerScreenTest extends Wpcd_Test_Case {
 		do_action( 'add_meta_boxes', 'wpcd_app_server', $post );
 		do_action( 'add_meta_boxes_wpcd_app_server', $post );
 
-		$ours = null;
-		foreach ( $wp_meta_boxes['wpcd_app_server'] ?? array() as $context => $priorities ) {
-			foreach ( $priorities as $boxes ) {
-				if ( isset( $boxes['ss-server-snapshots'] ) && $boxes['ss-server-snapshots'] ) {
-					$ours = $boxes['ss-server-snapshots'];
-				}
-			}
-		}
-		$this->assertNotNull( $ours, "our box is among WPCD's boxes on its server screen" );
+		// Beside WPCD's Update button (side column, high), not under its tall tabbed box.
+		$ours = $wp_meta_boxes['wpcd_app_server']['side']['high']['ss-server-snapshots'] ?? null;
+		$this->assertNotNull( $ours, "our box sits in the side column, high, among WPCD's boxes on its server screen" );
 		$html = $this->render( static function () use ( $ours, $post ) { call_user_func( $ours['callback'], $post, $ours ); } );
 		$this->assertStringContainsString( 'Schedules for this server', $html );
 		$ctx = json_decode( $this->query_args( $sidecar->requests_to( '/ui/v1/server-box' )[0]['url'] )['ctx'], true );
 		$this->assertSame( $server, $ctx['serverId'] );
+	}
+
+	public function test_wpcds_backup_tab_offers_take_snapshot_now_after_its_own_fields(): void {
+		$this->login_as( 'administrator' );
+		$server = $this->wpcd_server( 3164449, 'shop-2' );
+
+		$fields = apply_filters( 'wpcd_server_wordpress-app_get_tabs', array(), $server );
+
+		$backup = array_values( array_filter( $fields, static function ( $f ) { return is_array( $f ) && 'server_backup' === ( $f['tab'] ?? '' ); } ) );
+		$this->assertGreaterThan( 1, count( $backup ), "WPCD's own Backup tab fields" );
+		$card = end( $backup );
+		$this->assertSame( 'ss_backup_tab_snapshots', $card['id'], "ours is the Backup tab's last field" );
+		$this->assertStringContainsString( 'form="ss-take-snapshot-form"', $card['std'] );
 	}
 }

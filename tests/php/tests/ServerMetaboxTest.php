@@ -6,15 +6,17 @@ use ScheduledSnapshots\Server_Metabox;
 
 final class ServerMetaboxTest extends Test_Case {
 
-	public function test_the_snapshots_box_is_registered_on_the_host_server_screen_for_admins(): void {
+	public function test_the_snapshots_box_sits_beside_the_update_button_on_the_host_server_screen_for_admins(): void {
 		global $wp_meta_boxes;
+		$wp_meta_boxes = array();
 		$this->login_as( 'administrator' );
 		$server = get_post( $this->make_server() );
 
 		do_action( 'add_meta_boxes', 'wpcd_app_server', $server );
 
-		$this->assertArrayHasKey( 'ss-server-snapshots', $wp_meta_boxes['wpcd_app_server']['normal']['default'] );
-		$this->assertSame( 'Snapshots', $wp_meta_boxes['wpcd_app_server']['normal']['default']['ss-server-snapshots']['title'] );
+		$this->assertArrayHasKey( 'ss-server-snapshots', $wp_meta_boxes['wpcd_app_server']['side']['high'] );
+		$this->assertSame( 'Snapshots', $wp_meta_boxes['wpcd_app_server']['side']['high']['ss-server-snapshots']['title'] );
+		$this->assertArrayNotHasKey( 'ss-server-snapshots', $wp_meta_boxes['wpcd_app_server']['normal']['default'] ?? array() );
 	}
 
 	public function test_the_snapshots_box_is_not_offered_to_users_without_the_capability(): void {
@@ -25,7 +27,7 @@ final class ServerMetaboxTest extends Test_Case {
 
 		do_action( 'add_meta_boxes', 'wpcd_app_server', $server );
 
-		$this->assertArrayNotHasKey( 'ss-server-snapshots', $wp_meta_boxes['wpcd_app_server']['normal']['default'] ?? array() );
+		$this->assertArrayNotHasKey( 'ss-server-snapshots', $wp_meta_boxes['wpcd_app_server']['side']['high'] ?? array() );
 	}
 
 	public function test_the_box_is_one_signed_request_for_this_server_printed_as_the_sidecar_drew_it(): void {
