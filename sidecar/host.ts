@@ -22,6 +22,8 @@ export interface Host {
   /** Servers by id; ids that are not servers are absent from the map. */
   getServers(ids: number[]): Promise<Map<number, HostServer>>;
   listServers(opts?: { limit?: number; afterId?: number }): Promise<HostServer[]>;
+  /** The first servers by id with the name serverDisplayName gives them: one query, for choice lists. */
+  serverNames(opts?: { limit?: number }): Promise<Array<{ id: number; name: string }>>;
   /** The server with this provider slug and instance id (reconciliation names a found snapshot's server). */
   serverByInstance?(provider: string, instanceId: string): Promise<HostServer | undefined>;
   /** Provider slugs the panel's servers use, with how many servers use each. */
@@ -71,6 +73,19 @@ export function createHost(db: DB, settings: HostSettings): Host {
         .where('post_type', '=', settings.postType).where('post_status', 'not in', ['auto-draft', 'inherit'])
         .where('ID', '>', opts.afterId ?? 0).orderBy('ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
       return await withMeta(posts);
+    },
+    async serverNames(opts = {}) {
+      // The name meta as get_post_meta(…, true) reads it (the first by meta_id), in the same query.
+      const rows = await db.selectFrom('posts as p').select(['p.ID', 'p.post_title'])
+        .select((eb) => eb.selectFrom('postmeta as m').select('m.meta_value').whereRef('m.post_id', '=', 'p.ID')
+          .where('m.meta_key', '=', settings.metaName).orderBy('m.meta_id').limit(1).as('meta_name'))
+        .where('p.post_type', '=', settings.postType).where('p.post_status', 'not in', ['auto-draft', 'inherit'])
+        .orderBy('p.ID').limit(Math.min(opts.limit ?? 500, 5000)).execute();
+      return rows.map((r) => {
+        const id = Number(r.ID);
+        const name = r.meta_name?.trim() || null;
+        return { id, name: serverDisplayName({ id, title: r.post_title, postStatus: '', provider: null, instanceId: null, region: null, name, ipv4: null }, id) };
+      });
     },
     async serverByInstance(provider, instanceId) {
       const ids = await db.selectFrom('postmeta').select('post_id').where('meta_key', '=', settings.metaInstanceId)

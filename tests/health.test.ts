@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../sidecar/db.js';
+import { computeAllHealth, healthPages } from '../sidecar/health/health.js';
 import { timelineSvg } from '../sidecar/health/timeline-svg.js';
 import type { Sidecar } from '../sidecar/sidecar.js';
 import { addServer, createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -80,6 +81,21 @@ describe('health API', () => {
     expect(r.body.worst.map((w: { serverId: number }) => w.serverId)).toEqual([stale, broken]);
     expect(r.body.worst[0]).toMatchObject({ serverName: 'old-<1>', state: 'critical', snapshotsUrl: `https://panel.example.com/wp-admin/admin.php?page=ss-snapshots&serverId=${stale}` });
     expect(r.body.worst[1].reason).toMatch(/last 3 attempts failed\. The <sandbox> refused/);
+  });
+
+  test('when health is judged a page of servers at a time, then each server comes once, whole, as in one pass', async () => {
+    const now = await clock.now(t.handle.db);
+    const whole = await computeAllHealth(t.handle.db, now, 3);
+    const seen: number[] = [];
+    let pages = 0;
+    for await (const page of healthPages(t.handle.db, now, 3, { serversPerPage: 1, paceRatio: 0.5 })) {
+      pages += 1;
+      for (const [id, h] of page) { seen.push(id); expect(h).toEqual(whole.get(id)); }
+    }
+    expect(pages).toBe(whole.size);
+    expect(seen).toEqual([...whole.keys()].sort((a, b) => a - b));
+    expect(whole.get(broken)?.state).toBe('failing');
+    expect(whole.get(stale)?.state).toBe('critical');
   });
 
   test('when one server is asked for, then its health per schedule comes back; an unknown server is a 404', async () => {

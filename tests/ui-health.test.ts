@@ -270,3 +270,27 @@ describe('Settings: alert channels', () => {
     noLiveMarkup(failed.text);
   });
 });
+
+describe('Needs attention: what the alert worker found, or judged now', () => {
+  const count = (html: string) => Number(/id="ss-view-needs-attention"[^>]*>Needs attention <span class="count">\((\d+)\)/.exec(html)?.[1]);
+
+  test('when a sidecar judged health moments ago, then the count and the view are the servers it found not ok', async () => {
+    await sc.alerts.evaluate({ force: true });
+    const open = await t.handle.db.selectFrom('ss_incidents').select('server_id').where('open_server_id', 'is not', null).execute();
+    expect(open.map((o) => Number(o.server_id))).toEqual([broken]);
+    expect(count((await render('snapshots')).text)).toBe(1);
+    const view = await render('snapshots', { args: { needsAttention: '1' } });
+    expect(rows(view.text)).toHaveLength(4);
+  });
+
+  test('when no sidecar has judged health for longer than two check periods, then the screen judges it itself', async () => {
+    const now = await clock.now(t.handle.db);
+    await t.handle.db.updateTable('ss_alert_runs').set({ last_run_at: new Date(now.getTime() - 3 * 3600_000) }).where('name', '=', 'evaluate').execute();
+    // The stale record says nobody needs attention; the screen must not believe it.
+    await t.handle.db.updateTable('ss_incidents').set({ open_server_id: null }).where('open_server_id', 'is not', null).execute();
+    expect(count((await render('snapshots')).text)).toBe(1);
+    const view = await render('snapshots', { args: { needsAttention: '1' } });
+    expect(rows(view.text)).toHaveLength(4);
+    for (const row of view.text.match(/<tr id="ss-snapshot-[\s\S]*?<\/tr>/g) ?? []) expect(row).not.toContain('web-1');
+  });
+});

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { backoffMs } from '../backoff.js';
 import type { Clock, DB } from '../db.js';
-import { computeAllHealth, snapshotsUrl } from '../health/health.js';
+import { healthPages, snapshotsUrl } from '../health/health.js';
 import type { ServerHealth } from '../health/state.js';
 import { serverDisplayName, type Host } from '../host.js';
 import type { Logger } from '../log.js';
@@ -40,11 +40,14 @@ export interface AlertWorkerDeps {
   backoffMaxMs?: number;
 }
 
+type Change = { h: ServerHealth | null; inc: IncidentRow | undefined; serverId: number };
+
 export class AlertWorker extends EventEmitter {
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   #round: Promise<void> | null = null;
   #lastEvaluation = 0;
+  #stopping = false;
   readonly #tokens = new Set<string>();
   readonly stats = { sent: 0, failed: 0, retried: 0, evaluations: 0, lastError: null as string | null };
   /** Failures by channel since start (metrics). */
@@ -61,6 +64,7 @@ export class AlertWorker extends EventEmitter {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#stopping = false;
     this.#schedule(0);
   }
 
@@ -93,6 +97,7 @@ export class AlertWorker extends EventEmitter {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.#running = false;
+    this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#round) {
@@ -129,43 +134,65 @@ export class AlertWorker extends EventEmitter {
     let opened = 0;
     let resolved = 0;
     try {
-      const health = await computeAllHealth(db, now, config.failingAfter);
       const open = new Map((await openIncidents(db)).map((i) => [Number(i.server_id), i]));
-      const changed: Array<{ h: ServerHealth | null; inc: IncidentRow | undefined; serverId: number }> = [];
-      for (const [serverId, h] of health) {
-        const inc = open.get(serverId);
-        if (h.state === 'ok' ? inc !== undefined : inc?.state !== h.state) changed.push({ h, inc, serverId });
+      // A page of servers at a time, judged and forgotten: the pass never holds every server's
+      // health at once, and it rests between pages so the engine keeps its timing.
+      const seen = new Set<number>();
+      for await (const health of healthPages(db, now, config.failingAfter, { paceRatio: 0.5 })) {
+        // Stopping mid-pass: what was judged stays; the rest (and the ended incidents) wait for a full pass.
+        if (this.#stopping) return { opened, resolved };
+        const changed: Change[] = [];
+        for (const [serverId, h] of health) {
+          seen.add(serverId);
+          const inc = open.get(serverId);
+          if (h.state === 'ok' ? inc !== undefined : inc?.state !== h.state) changed.push({ h, inc, serverId });
+        }
+        const n = await this.#act(changed, now);
+        opened += n.opened;
+        resolved += n.resolved;
       }
       // A server whose schedules were all removed owes nothing any more: its incident ends.
-      for (const [serverId, inc] of open) if (!health.has(serverId)) changed.push({ h: null, inc, serverId });
-      if (changed.length === 0) return { opened, resolved };
-      const servers = await this.deps.host.getServers(changed.map((c) => c.serverId));
-      for (const { h, inc, serverId } of changed) {
-        const name = serverDisplayName(servers.get(serverId), serverId);
-        const url = snapshotsUrl(config.adminUrl, serverId);
-        if (!h || h.state === 'ok') {
-          const reason = h?.lastGoodAt ? `A good snapshot was taken at ${h.lastGoodAt.toISOString()}.` : 'The server no longer has a schedule that needs snapshots.';
-          const msg = incidentMessage({ ...this.#facts(inc!, 'ok', now, reason), serverName: name }, url);
-          if (await resolveIncident(db, now, Number(inc!.id), this.#deliveries(Number(inc!.id), 'recovery', `inc-${inc!.id}:recovery`, msg))) resolved += 1;
-          continue;
-        }
-        const state = h.state;
-        const input = { serverId, scheduleId: h.scheduleId, state, serverName: name, scheduleName: h.scheduleName, reason: h.reason, startedAt: h.since ?? now };
-        const id = await openIncident(db, now, input, inc ? Number(inc.id) : null, (newId) => {
-          const msg = incidentMessage({ id: newId, ...input, since: input.startedAt, previousId: inc ? Number(inc.id) : null }, url);
-          return this.#deliveries(newId, 'open', `inc-${newId}:open`, msg);
-        });
-        if (id !== null) {
-          opened += 1;
-          this.deps.log.warn({ serverId, state, incidentId: id }, 'server health changed; alert queued');
-        }
-      }
+      const ended: Change[] = [];
+      for (const [serverId, inc] of open) if (!seen.has(serverId)) ended.push({ h: null, inc, serverId });
+      const n = await this.#act(ended, now);
+      opened += n.opened;
+      resolved += n.resolved;
       if (opened + resolved > 0) this.emit('evaluated', { opened, resolved });
       return { opened, resolved };
     } finally {
       this.stats.evaluations += 1;
       await finishRunLease(db, 'evaluate', token, await clock.now(db)).catch(() => {});
     }
+  }
+
+  /** Open, change or resolve the incidents of servers whose health differs from them. */
+  async #act(changed: Change[], now: Date): Promise<{ opened: number; resolved: number }> {
+    const { db, config } = this.deps;
+    let opened = 0;
+    let resolved = 0;
+    if (changed.length === 0) return { opened, resolved };
+    const servers = await this.deps.host.getServers(changed.map((c) => c.serverId));
+    for (const { h, inc, serverId } of changed) {
+      const name = serverDisplayName(servers.get(serverId), serverId);
+      const url = snapshotsUrl(config.adminUrl, serverId);
+      if (!h || h.state === 'ok') {
+        const reason = h?.lastGoodAt ? `A good snapshot was taken at ${h.lastGoodAt.toISOString()}.` : 'The server no longer has a schedule that needs snapshots.';
+        const msg = incidentMessage({ ...this.#facts(inc!, 'ok', now, reason), serverName: name }, url);
+        if (await resolveIncident(db, now, Number(inc!.id), this.#deliveries(Number(inc!.id), 'recovery', `inc-${inc!.id}:recovery`, msg))) resolved += 1;
+        continue;
+      }
+      const state = h.state;
+      const input = { serverId, scheduleId: h.scheduleId, state, serverName: name, scheduleName: h.scheduleName, reason: h.reason, startedAt: h.since ?? now };
+      const id = await openIncident(db, now, input, inc ? Number(inc.id) : null, (newId) => {
+        const msg = incidentMessage({ id: newId, ...input, since: input.startedAt, previousId: inc ? Number(inc.id) : null }, url);
+        return this.#deliveries(newId, 'open', `inc-${newId}:open`, msg);
+      });
+      if (id !== null) {
+        opened += 1;
+        this.deps.log.warn({ serverId, state, incidentId: id }, 'server health changed; alert queued');
+      }
+    }
+    return { opened, resolved };
   }
 
   /** Once a day after the configured time (UTC), while incidents are open. */

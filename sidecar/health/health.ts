@@ -2,21 +2,41 @@ import type { DB } from '../db.js';
 import type { Host } from '../host.js';
 import { serverDisplayName } from '../host.js';
 import type { HealthState } from '../schema.js';
-import { allAssignmentFacts, assignmentFactsPage } from '../store/health.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { assignmentFactsByServerPage, assignmentFactsPage } from '../store/health.js';
 import { assignmentHealth, HEALTH_STATES, SEVERITY, serverHealth, type AssignmentHealth, type ServerHealth } from './state.js';
 
-/** Health of every server with at least one schedule, from the database (health/state.ts). */
-export async function computeAllHealth(db: DB, now: Date, failingAfter: number): Promise<Map<number, ServerHealth>> {
-  const byServer = new Map<number, AssignmentHealth[]>();
-  for await (const page of allAssignmentFacts(db)) {
-    for (const f of page) {
+/**
+ * Health of every server with at least one schedule, a page of servers at a time. Between
+ * pages the loop yields to the event loop and, with `paceRatio`, rests for that share of the
+ * page's own time: a pass over 10,000 servers is tens of thousands of index lookups, and
+ * spread out it neither stalls the engine's timers nor crowds its queries out of the database
+ * on a small machine.
+ */
+export async function* healthPages(db: DB, now: Date, failingAfter: number, opts: { serversPerPage?: number; paceRatio?: number } = {}): AsyncGenerator<Map<number, ServerHealth>> {
+  const pages = assignmentFactsByServerPage(db, opts.serversPerPage ?? 250);
+  for (;;) {
+    const started = Date.now();
+    const next = await pages.next();
+    if (next.done) return;
+    const byServer = new Map<number, AssignmentHealth[]>();
+    for (const f of next.value) {
       const h = assignmentHealth(f, now, failingAfter);
       const list = byServer.get(f.serverId);
       if (list) list.push(h); else byServer.set(f.serverId, [h]);
     }
+    const out = new Map<number, ServerHealth>();
+    for (const [serverId, list] of byServer) out.set(serverId, serverHealth(serverId, null, list));
+    yield out;
+    const rest = Math.min(1000, Math.round((Date.now() - started) * (opts.paceRatio ?? 0)));
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest)); else await nextTurn();
   }
+}
+
+/** Health of every server with at least one schedule, from the database (health/state.ts). */
+export async function computeAllHealth(db: DB, now: Date, failingAfter: number): Promise<Map<number, ServerHealth>> {
   const out = new Map<number, ServerHealth>();
-  for (const [serverId, list] of byServer) out.set(serverId, serverHealth(serverId, null, list));
+  for await (const page of healthPages(db, now, failingAfter)) for (const [id, h] of page) out.set(id, h);
   return out;
 }
 

@@ -94,14 +94,27 @@ export async function assignmentFactsPage(db: DB, opts: { afterId?: number; limi
   return { facts, lastId: r.rows.length === limit && last ? Number(last.id) : null };
 }
 
-/** Every assignment's facts, page by page (keyset on the assignment id). */
-export async function* allAssignmentFacts(db: DB, pageSize = 1000): AsyncGenerator<AssignmentFacts[]> {
-  let afterId = 0;
+/**
+ * Every assignment's facts, a page of servers at a time (keyset on server_id over
+ * server_schedule_uq), so a server's assignments always arrive together and a caller can
+ * judge and forget each page instead of holding every server's health at once.
+ */
+export async function* assignmentFactsByServerPage(db: DB, serversPerPage = 250): AsyncGenerator<AssignmentFacts[]> {
+  let afterServer = 0;
   for (;;) {
-    const { facts, lastId } = await assignmentFactsPage(db, { afterId, limit: pageSize });
+    const ids = (await db.selectFrom('ss_assignments').select('server_id').distinct().where('server_id', '>', afterServer)
+      .orderBy('server_id').limit(serversPerPage).execute()).map((r) => Number(r.server_id));
+    if (ids.length === 0) return;
+    const facts: AssignmentFacts[] = [];
+    for (let afterId = 0; ;) {
+      const page = await assignmentFactsPage(db, { serverIds: ids, afterId, limit: 1000 });
+      facts.push(...page.facts);
+      if (page.lastId === null) break;
+      afterId = page.lastId;
+    }
     if (facts.length > 0) yield facts;
-    if (lastId === null) return;
-    afterId = lastId;
+    if (ids.length < serversPerPage) return;
+    afterServer = ids[ids.length - 1]!;
   }
 }
 

@@ -46,6 +46,12 @@ export async function listSchedules(db: DB): Promise<ScheduleRow[]> {
   return await db.selectFrom('ss_schedules').selectAll().orderBy('name').orderBy('id').limit(1000).execute();
 }
 
+/** Schedules by name (id and name only, as listSchedules orders them): the list's filter choices. */
+export async function scheduleChoices(db: DB, limit: number): Promise<Array<{ id: number; name: string }>> {
+  const rows = await db.selectFrom('ss_schedules').select(['id', 'name']).orderBy('name').orderBy('id').limit(limit).execute();
+  return rows.map((s) => ({ id: Number(s.id), name: s.name }));
+}
+
 export async function findSchedule(db: DB, id: number): Promise<ScheduleRow | undefined> {
   return await db.selectFrom('ss_schedules').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -3,11 +3,11 @@
  * templates never see a row.
  */
 import { previewRetention } from '../../engine/apply-retention.js';
-import { serverDisplayName, serverProblem } from '../../host.js';
+import { serverProblem } from '../../host.js';
 import { timingOf } from '../../schedules.js';
 import { assignmentsOfServer, serverCounts } from '../../store/assignments.js';
 import { eventsForSnapshot } from '../../store/events.js';
-import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
+import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleChoices, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
 import { getSnapshot, latestOfServer, listPage, type SnapshotRow } from '../../store/snapshots.js';
 import type { AppContext } from '../context.js';
 import { providerSources } from '../providers.js';
@@ -75,12 +75,8 @@ export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, l
 
 /** The choices of the list's filters: servers (host panel) and schedules, by name. */
 export async function filterChoices(app: AppContext, allowed?: number[]) {
-  const servers = (await app.host.listServers({ limit: 500 })).filter((s) => !allowed || allowed.includes(s.id));
-  const schedules = (await listSchedules(app.db)).slice(0, 1000);
-  return {
-    servers: servers.map((s) => ({ id: s.id, name: serverDisplayName(s, s.id) })),
-    schedules: schedules.map((s) => ({ id: Number(s.id), name: s.name })),
-  };
+  const [servers, schedules] = await Promise.all([app.host.serverNames({ limit: 500 }), scheduleChoices(app.db, 1000)]);
+  return { servers: allowed ? servers.filter((s) => allowed.includes(s.id)) : servers, schedules };
 }
 
 export async function snapshotDetail(app: AppContext, id: number) {

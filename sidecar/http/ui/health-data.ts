@@ -23,8 +23,24 @@ export async function criticalServers(app: AppContext): Promise<{ count: number;
   return { count: rows.length, names: rows.slice(0, 3).map((r) => r.server_name || `#${Number(r.server_id)}`) };
 }
 
+/**
+ * Servers that are not ok: the "Needs attention" count and view. Judging every server's health
+ * is tens of thousands of index lookups at 10,000 servers — far too much for each screen — and
+ * the alert worker does exactly that once per check period, keeping an open incident for each
+ * server that is not ok. So while its last pass is recent (any sidecar's; two periods), the
+ * open incidents are the answer, one indexed query; otherwise (no worker runs) it is judged now.
+ */
 export async function attentionServerIds(app: AppContext): Promise<number[]> {
   const now = await app.clock.now(app.db);
+  const checkMs = app.alerts?.deps.config.checkMs;
+  if (checkMs !== undefined) {
+    const run = await app.db.selectFrom('ss_alert_runs').select('last_run_at').where('name', '=', 'evaluate').executeTakeFirst();
+    const at = run?.last_run_at ? new Date(run.last_run_at).getTime() : null;
+    if (at !== null && now.getTime() - at <= 2 * checkMs + 5000) {
+      const rows = await app.db.selectFrom('ss_incidents').select('server_id').where('open_server_id', 'is not', null).orderBy('open_server_id').execute();
+      return rows.map((r) => Number(r.server_id));
+    }
+  }
   const all = await computeAllHealth(app.db, now, failingAfter(app));
   return [...all.values()].filter((s) => s.state !== 'ok').map((s) => s.serverId).sort((a, b) => a - b);
 }

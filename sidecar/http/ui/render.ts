@@ -61,8 +61,13 @@ export function friendlyZone(zone: string): string {
   return `UTC${m[1]}${Number(m[2])}${m[3] === '00' ? '' : `:${m[3]}`}`;
 }
 
+/**
+ * Templates are compiled once per process (ejs's cache, keyed by file name, partials included):
+ * compiling the Snapshots screen and its partials took longer than everything else the screen
+ * does. NODE_ENV=development recompiles on every request, for editing views against a running sidecar.
+ */
 export async function renderView(view: string, helpers: Helpers, data: Record<string, unknown>): Promise<string> {
   return await ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), { ...helpers, ...data, h: helpers }, {
-    async: false, root: VIEWS_DIR, views: [VIEWS_DIR], strict: false, rmWhitespace: false, cache: process.env.NODE_ENV === 'production',
+    async: false, root: VIEWS_DIR, views: [VIEWS_DIR], strict: false, rmWhitespace: false, cache: process.env.NODE_ENV !== 'development',
   });
 }

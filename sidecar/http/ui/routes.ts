@@ -80,19 +80,25 @@ export function uiRouter(app: AppContext): Router {
       search: a.s ? a.s.trim().slice(0, 100) : undefined,
       cursor: a.cursor && /^[A-Za-z0-9_-]{1,40}$/.test(a.cursor) ? a.cursor : undefined,
     };
-    let listing: Awaited<ReturnType<typeof data.snapshotsPage>>;
-    try {
-      listing = await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 400) throw e;
-      // A cursor this list did not give out: show the first page.
-      filters.cursor = undefined;
-      listing = await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
-    }
+    const listingOf = async () => {
+      try {
+        return await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 400) throw e;
+        // A cursor this list did not give out: show the first page.
+        filters.cursor = undefined;
+        return await data.snapshotsPage(app, filters, ctx.perPage, ctx.servers);
+      }
+    };
     const prev = (a.ss_prev ?? '').split(',').filter((c) => c === '-' || /^[A-Za-z0-9_-]{1,40}$/.test(c)).slice(-40);
-    const attention = (await hd.attentionServerIds(app)).length;
-    const timeline = filters.serverId ? await hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null;
-    return ['snapshots', { ...listing, filters, prev, choices: await data.filterChoices(app, ctx.servers), attention, timeline }];
+    // Independent reads, so on separate pool connections at once: the screen waits for the slowest, not the sum.
+    const [listing, attention, timeline, choices] = await Promise.all([
+      listingOf(),
+      hd.attentionServerIds(app).then((ids) => ids.length),
+      filters.serverId ? hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null,
+      data.filterChoices(app, ctx.servers),
+    ]);
+    return ['snapshots', { ...listing, filters, prev, choices, attention, timeline }];
   }));
 
   r.get('/snapshot', (req, res) => page(req, res, async (ctx) => {
