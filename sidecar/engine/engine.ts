@@ -13,6 +13,7 @@ import { nextSlotAt } from '../store/assignments.js';
 import { schedulesWithMaxAge } from '../store/schedules.js';
 import { claimDue, nextWorkAt, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
+import { batchReads } from './batch-reads.js';
 import { dispatchDue } from './dispatch.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
@@ -206,13 +207,14 @@ export class Engine extends EventEmitter {
     if (rows.length === 0) return 0;
     this.#tokens.add(token);
     let remaining = rows.length;
+    const reads = batchReads(rows, this.deps.providers);
     for (const row of rows) {
       const id = Number(row.id);
       const done = processRow({
         db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
         onSettled: (sid) => this.emit('settled', { id: sid }),
         onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
-      }, row, token).catch((e) => {
+      }, row, token, reads.get(id)).catch((e) => {
         this.deps.log.error({ snapshotId: id, err: (e as Error).message }, 'snapshot work failed; it will be retried after its lease');
       }).finally(() => {
         this.#inFlight.delete(id);

@@ -189,14 +189,18 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
     return JSON.parse(JSON.stringify(rest)) as HetznerImage;
   }
 
-  /** Hetzner label selectors: `k=v`, `k==v`, `k!=v`, `k`, `!k`, joined by commas. */
+  /** Hetzner label selectors: `k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a,b)`, joined by commas. */
   function matchesSelector(labels: Record<string, string>, selector: string): boolean {
     return selector
-      .split(',')
+      .split(/,(?![^(]*\))/)
       .map((s) => s.trim())
       .filter((s) => s !== '')
       .every((term) => {
         let m: RegExpMatchArray | null;
+        if ((m = term.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
+          const has = m[3]!.split(',').map((v) => v.trim()).includes(labels[m[1]!] ?? '\u0000');
+          return m[2] === 'in' ? has : !has;
+        }
         if ((m = term.match(/^([^!=]+)!=(.*)$/))) return labels[m[1]!.trim()] !== m[2]!.trim();
         if ((m = term.match(/^([^!=]+)==?(.*)$/))) return labels[m[1]!.trim()] === m[2]!.trim();
         if (term.startsWith('!')) return !(term.slice(1) in labels);
@@ -303,8 +307,12 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
         .filter((i) => selector === null || matchesSelector(i.labels, selector))
         .sort((a, b) => a.id - b.id);
       const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+      const pageOf = all.slice((page - 1) * perPage, page * perPage);
+      // A batched read (a set-based selector naming our snapshots) reads each listed image, as
+      // GET /images/{id} does: a creating one progresses. Other listings only look.
+      if (selector !== null && / in \(/.test(selector)) for (const i of pageOf) progress(i);
       return send(res, 200, {
-        images: all.slice((page - 1) * perPage, page * perPage).map(publicImage),
+        images: pageOf.filter((i) => images.has(i.id)).map(publicImage),
         meta: {
           pagination: {
             page,
