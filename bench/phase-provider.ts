@@ -72,14 +72,14 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
   try {
     const sidecars = await startSidecars(1, { ...sc, label: 'provider', providers: { hetzner: entry } });
     try {
-      const round = async (n: number, slot: Date, settled: () => Promise<boolean>) => {
+      const round = async (n: number, slot: Date, settled: (from: number) => Promise<boolean>) => {
         const from = fake.requests.length;
         await pool.query(`UPDATE ${PREFIX}ss_assignments SET next_slot_at = ? WHERE schedule_id = ?`, [slot, scheduleId]);
         const deadline = Date.now() + 15 * 60_000;
-        while (Date.now() < deadline && !(await settled())) {
+        while (Date.now() < deadline && !(await settled(from))) {
           await sleep(1000);
           sidecars[0]!.sample();
-          if (fake.requests.length % 5 === 0) log(`  [provider] round ${n}: ${(fake.requests.length - from).toLocaleString('en-US')} requests`);
+          if (Math.floor(Date.now() / 1000) % 10 === 0) log(`  [provider] round ${n}: ${(fake.requests.length - from).toLocaleString('en-US')} requests`);
         }
         const reqs = fake.requests.slice(from);
         const lastAt = Math.max(...reqs.map((r) => r.at));
@@ -98,7 +98,9 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
       const r1 = await round(1, slot1, async () => (await available()) >= SERVERS);
       log(`  [provider] round 1: ${JSON.stringify(r1)}`);
       const slot2 = new Date((await dbNow(pool)).getTime() + 2000);
-      const r2 = await round(2, slot2, async () => (await available()) >= SERVERS && (await total()) === SERVERS && fake.images().length === SERVERS);
+      // Settled: every server's new snapshot available and its previous one deleted by retention.
+      const deletedSince = (from: number) => fake.requests.slice(from).filter((r) => r.method === 'DELETE').length;
+      const r2 = await round(2, slot2, async (from) => deletedSince(from) >= SERVERS && (await available()) >= SERVERS && (await total()) === SERVERS);
       log(`  [provider] round 2: ${JSON.stringify(r2)}`);
       const floor = Math.max(0, SERVERS - BUCKET) / REFILL_PER_SECOND;
       return {

@@ -1,34 +1,67 @@
 /**
- * Batched status reads: the rows one claim hands the engine that only need the provider's
- * word on a snapshot we know — `creating` ones it follows, `deleting` ones whose ownership it
- * checks before the delete — are read with one list call per account (Provider.describeMany)
- * instead of one GET each. Each request spends the account's budget that a create could use.
- * A snapshot the list does not show is read on its own by its step, as before.
+ * Batched status reads: the snapshots the engine follows while they are `creating`, and the
+ * ones whose ownership it checks before a delete, are read with list requests of many
+ * (Provider.describeMany) instead of one GET each: every request spends the account's budget
+ * that a create could use.
+ *
+ * Reads are coalesced per provider account: the rows of one claim join one list, and while a
+ * list is on its way (or waiting for budget) the reads that fall due meanwhile queue up for
+ * the next one. So the busier the account, the fuller each list — one request per page of
+ * PAGE, not one per snapshot. A snapshot missing from the answer is read on its own by its
+ * step (status / describe), so a list never decides that something is gone.
  */
 import type { Provider, SnapshotFacts } from '../providers/types.js';
 import type { SnapshotRow } from '../store/snapshots.js';
 
-/** Per claimed row id: the provider's facts (undefined: not in the answer, the step asks itself). */
-export type BatchReads = Map<number, Promise<SnapshotFacts | undefined>>;
+/** Snapshots per list request (Hetzner's largest page). */
+export const PAGE = 50;
 
-export function batchReads(rows: readonly SnapshotRow[], providers: ReadonlyMap<string, Provider>): BatchReads {
-  const groups = new Map<Provider, SnapshotRow[]>();
-  for (const row of rows) {
-    if (row.status !== 'creating' && row.status !== 'deleting') continue;
+interface Waiting {
+  ref: { snapshotId: number; providerSnapshotId: string };
+  resolve: (f: SnapshotFacts | undefined) => void;
+  reject: (e: unknown) => void;
+}
+
+export class ReadBatcher {
+  readonly #queues = new Map<Provider, { waiting: Waiting[]; busy: boolean }>();
+
+  /** The provider's facts for this row from a shared list, or null when the row is not read that way. */
+  readFor(row: SnapshotRow, providers: ReadonlyMap<string, Provider>): Promise<SnapshotFacts | undefined> | undefined {
+    if (row.status !== 'creating' && row.status !== 'deleting') return undefined;
     // A panel row still waiting for its real id is resolved by the adapter, not listed.
-    if (!row.provider_snapshot_id || !row.provider) continue;
+    if (!row.provider_snapshot_id || !row.provider) return undefined;
     const provider = providers.get(row.provider);
-    if (!provider?.describeMany) continue;
-    groups.set(provider, [...(groups.get(provider) ?? []), row]);
+    if (!provider?.describeMany) return undefined;
+    const read = this.read(provider, { snapshotId: Number(row.id), providerSnapshotId: row.provider_snapshot_id });
+    // The step awaits it; a step that ends before (a lost lease) must not leave a rejection unhandled.
+    read.catch(() => undefined);
+    return read;
   }
-  const out: BatchReads = new Map();
-  for (const [provider, group] of groups) {
-    // One row alone gains nothing from a list: its step sends the usual single read.
-    if (group.length < 2) continue;
-    const answer = provider.describeMany!(group.map((r) => ({ snapshotId: Number(r.id), providerSnapshotId: r.provider_snapshot_id! })));
-    // Every row's step awaits its share; a failed list is each step's failed read (retried as one).
-    answer.catch(() => undefined);
-    for (const row of group) out.set(Number(row.id), answer.then((m) => m.get(row.provider_snapshot_id!)));
+
+  read(provider: Provider, ref: Waiting['ref']): Promise<SnapshotFacts | undefined> {
+    let q = this.#queues.get(provider);
+    if (!q) { q = { waiting: [], busy: false }; this.#queues.set(provider, q); }
+    const queue = q;
+    const answer = new Promise<SnapshotFacts | undefined>((resolve, reject) => { queue.waiting.push({ ref, resolve, reject }); });
+    if (!queue.busy) {
+      queue.busy = true;
+      // After this turn of the event loop: the other rows of the same claim join this list.
+      setImmediate(() => { void this.#drain(provider, queue); });
+    }
+    return answer;
   }
-  return out;
+
+  async #drain(provider: Provider, queue: { waiting: Waiting[]; busy: boolean }): Promise<void> {
+    while (queue.waiting.length > 0) {
+      const batch = queue.waiting.splice(0, PAGE);
+      try {
+        const facts = await provider.describeMany!(batch.map((w) => w.ref));
+        for (const w of batch) w.resolve(facts.get(w.ref.providerSnapshotId));
+      } catch (e) {
+        // Each step sees the failed list as its own failed read (retried as usual).
+        for (const w of batch) w.reject(e);
+      }
+    }
+    queue.busy = false;
+  }
 }
