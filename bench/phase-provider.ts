@@ -11,8 +11,8 @@
  *   lifecycle (create → available → deleted by retention): floor 2, one create and one delete.
  *
  * The fake refills faster than Hetzner (BUCKET tokens, REFILL_PER_SECOND back a second) so the
- * phase fits the benchmark's time; the sidecar's budget for the account says the same (a
- * rolling minute of BUCKET requests), so `refused429` counts what the fake refused.
+ * phase fits the benchmark's time; the sidecar's budget for the account says the same
+ * (`budget.bucket`), so `refused429` counts what the fake refused.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,7 +48,8 @@ interface FakeHetzner {
   close(): Promise<void>;
 }
 
-const BUCKET = 6000;
+/** Hetzner's bucket, refilled 100 times as fast as Hetzner's one a second. */
+const BUCKET = 3600;
 const REFILL_PER_SECOND = 100;
 
 export async function providerPhase(root: string, work: string, pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, log: (s: string) => void): Promise<ProviderResult> {
@@ -61,7 +62,8 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
   const token = 'bench-provider-token';
   const fake = await startFakeHetzner({ token, rateLimitPerHour: BUCKET, refillPerSecond: REFILL_PER_SECOND, pendingPolls: 1 });
   for (let i = 0; i < SERVERS; i++) fake.addServer(FIRST_SERVER_ID + i, `web-${FIRST_SERVER_ID + i}`);
-  const entry = { type: 'hetzner', token, apiUrl: fake.url, budget: { perHour: null, perMinute: BUCKET } };
+  // The same bucket on our side: BUCKET deep, REFILL_PER_SECOND × 3600 an hour.
+  const entry = { type: 'hetzner', token, apiUrl: fake.url, budget: { perHour: REFILL_PER_SECOND * 3600, bucket: BUCKET } };
 
   await resetEngineTables(pool);
   await setServersProvider(pool, 'hetzner');
