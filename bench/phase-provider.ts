@@ -99,6 +99,9 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
       const slot1 = new Date((await dbNow(pool)).getTime() + 2000);
       const r1 = await round(1, slot1, async () => (await available()) >= SERVERS);
       log(`  [provider] round 1: ${JSON.stringify(r1)}`);
+      // Both rounds fall in one hour of the clock, and one slot gives one snapshot per server:
+      // move round 1's snapshots back a slot, as if an hour had passed.
+      await pool.query(`UPDATE ${PREFIX}ss_snapshots SET slot_at = slot_at - INTERVAL 1 HOUR WHERE schedule_id = ?`, [scheduleId]);
       const slot2 = new Date((await dbNow(pool)).getTime() + 2000);
       // Settled: every server's new snapshot available and its previous one deleted by retention.
       const deletedSince = (from: number) => fake.requests.slice(from).filter((r) => r.method === 'DELETE').length;

@@ -66,7 +66,7 @@ describe('creates first, nothing starves', () => {
     try {
       const mark = fake.requests.length;
       await runUntilIdle(sc);
-      const order = fake.requests.slice(mark).map((r) => (r.method === 'POST' ? 'create' : r.method === 'DELETE' ? 'delete' : 'read'));
+      const order: string[] = fake.requests.slice(mark).map((r) => (r.method === 'POST' ? 'create' : r.method === 'DELETE' ? 'delete' : 'read'));
       const last = (kind: string) => order.lastIndexOf(kind);
       const first = (kind: string) => order.indexOf(kind);
       expect(order.filter((k) => k === 'create')).toHaveLength(12);
