@@ -4,10 +4,10 @@
  * (Provider.describeMany) instead of one GET each: every request spends the account's budget
  * that a create could use.
  *
- * Reads are coalesced per provider account: the rows of one claim join one list, and while a
- * list is on its way (or waiting for budget) the reads that fall due meanwhile queue up for
- * the next one. So the busier the account, the fuller each list — one request per page of
- * PAGE, not one per snapshot. A snapshot missing from the answer is read on its own by its
+ * Reads are coalesced per provider account: the reads asked for in one turn of the event loop
+ * (the rows of one claim) join one list — one request per page of PAGE, not one per snapshot.
+ * Lists never wait for each other: one that hangs (a provider that does not answer) holds up
+ * only its own rows, which their leases and timeouts deal with as for any read. A snapshot missing from the answer is read on its own by its
  * step (status / describe), so a list never decides that something is gone.
  */
 import type { Provider, SnapshotFacts } from '../providers/types.js';
@@ -46,22 +46,21 @@ export class ReadBatcher {
     if (!queue.busy) {
       queue.busy = true;
       // After this turn of the event loop: the other rows of the same claim join this list.
-      setImmediate(() => { void this.#drain(provider, queue); });
+      setImmediate(() => {
+        queue.busy = false;
+        while (queue.waiting.length > 0) void this.#send(provider, queue.waiting.splice(0, PAGE));
+      });
     }
     return answer;
   }
 
-  async #drain(provider: Provider, queue: { waiting: Waiting[]; busy: boolean }): Promise<void> {
-    while (queue.waiting.length > 0) {
-      const batch = queue.waiting.splice(0, PAGE);
-      try {
-        const facts = await provider.describeMany!(batch.map((w) => w.ref));
-        for (const w of batch) w.resolve(facts.get(w.ref.providerSnapshotId));
-      } catch (e) {
-        // Each step sees the failed list as its own failed read (retried as usual).
-        for (const w of batch) w.reject(e);
-      }
+  async #send(provider: Provider, batch: Waiting[]): Promise<void> {
+    try {
+      const facts = await provider.describeMany!(batch.map((w) => w.ref));
+      for (const w of batch) w.resolve(facts.get(w.ref.providerSnapshotId));
+    } catch (e) {
+      // Each step sees the failed list as its own failed read (retried as usual).
+      for (const w of batch) w.reject(e);
     }
-    queue.busy = false;
   }
 }
