@@ -10,7 +10,8 @@
  *   SS_BENCH_BUDGET_SECONDS     how long the provider-budget phase runs (60)
  *   SS_BENCH_SIDECARS           sidecar counts for the dispatch phase ("1,2,4")
  *   SS_BENCH_SNAPSHOTS          rows for the list phase (1000000)
- *   SS_BENCH_PHASES             which phases (dispatch,lateness,budget,list,wpadmin)
+ *   SS_BENCH_PHASES             which phases (dispatch,lateness,budget,provider,list,wpadmin); the
+ *                               figures of phases not run are kept from the results file
  *   SS_BENCH_RESULTS            where to write the results (bench/results.json)
  *   SS_BENCH_SIDECAR_JS         the sidecar entry point to run (dist/sidecar/main.js)
  */
@@ -22,6 +23,7 @@ import { ensureSandboxTable } from '../migrations/sandbox.js';
 import { migrateToLatest } from '../sidecar/migrate.js';
 import { benchPool, createDatabase, machine, startServer } from './database.js';
 import { budgetPhase } from './phase-budget.js';
+import { providerPhase } from './phase-provider.js';
 import { dispatchPhase } from './phase-dispatch.js';
 import { latenessPhase } from './phase-lateness.js';
 import { listPhase } from './phase-list.js';
@@ -46,7 +48,7 @@ const settings = {
   budgetSeconds: intEnv('SS_BENCH_BUDGET_SECONDS', 60),
   sidecarCounts: (process.env.SS_BENCH_SIDECARS ?? '1,2,4').split(',').map((x) => Number(x.trim())).filter((x) => x >= 1),
   snapshots: intEnv('SS_BENCH_SNAPSHOTS', 1_000_000),
-  phases: new Set((process.env.SS_BENCH_PHASES ?? 'dispatch,lateness,budget,list,wpadmin').split(',').map((x) => x.trim())),
+  phases: new Set((process.env.SS_BENCH_PHASES ?? 'dispatch,lateness,budget,provider,list,wpadmin').split(',').map((x) => x.trim())),
   resultsFile: path.resolve(root, process.env.SS_BENCH_RESULTS ?? 'bench/results.json'),
 };
 
@@ -55,6 +57,8 @@ function log(line: string) {
   const s = ((Date.now() - t0) / 1000).toFixed(0).padStart(4);
   process.stdout.write(`[${s}s] ${line}\n`);
 }
+
+const ALL_PHASES = ['dispatch', 'lateness', 'budget', 'provider', 'list', 'wpadmin'];
 
 type Results = Record<string, unknown> & {
   memory: { peakRssMb: number | null; byPhase: Record<string, Array<number | null>> };
@@ -76,6 +80,16 @@ async function main() {
     settings: { ...settings, phases: [...settings.phases], resultsFile: path.relative(root, settings.resultsFile), servers: SERVERS },
     memory: { peakRssMb: null, byPhase: {} },
   };
+  // A run of some phases keeps the other phases' figures from the last full run.
+  if (fs.existsSync(settings.resultsFile)) {
+    const before = JSON.parse(fs.readFileSync(settings.resultsFile, 'utf8')) as Partial<Results>;
+    for (const k of ALL_PHASES) {
+      if (settings.phases.has(k) || before[k] === undefined) continue;
+      results[k] = before[k];
+      const rss = before.memory?.byPhase?.[k];
+      if (rss) results.memory.byPhase[k] = rss;
+    }
+  }
   const save = () => {
     results.durationSeconds = Math.round((Date.now() - t0) / 1000);
     fs.mkdirSync(path.dirname(settings.resultsFile), { recursive: true });
@@ -122,6 +136,8 @@ async function main() {
         () => latenessPhase(pool, sc, settings.latenessSeconds, log), (r) => (r as { peakRssMb: Array<number | null> }).peakRssMb);
       await phase('budget', `phase 3/5 provider budget: ${SERVERS.toLocaleString('en-US')} servers on one Hetzner account (fake API), ${settings.budgetSeconds} s`,
         () => budgetPhase(root, work, pool, sc, settings.budgetSeconds, log), (r) => (r as { peakRssMb?: Array<number | null> }).peakRssMb);
+      await phase('provider', `phase provider: requests per snapshot and a round of ${SERVERS.toLocaleString('en-US')} servers against the budget's floor (Hetzner fake)`,
+        () => providerPhase(root, work, pool, sc, log), (r) => (r as { peakRssMb?: Array<number | null> }).peakRssMb);
       await phase('list', `phase 4/5 snapshots list: ${settings.snapshots.toLocaleString('en-US')} rows through the signed API`,
         () => listPhase(pool, sc, settings.snapshots, log), (r) => (r as { peakRssMb: Array<number | null> }).peakRssMb);
       await phase('wpadmin', 'phase 5/5 wp-admin: the Snapshots screen vs a bare admin page',
@@ -155,6 +171,10 @@ function targets(r: Results): Target[] {
   const rss = r.memory.peakRssMb;
   const e = field('budget', 'exceeded');
   const exceeded = typeof e === 'boolean' ? e : null;
+  const rps = num('provider', 'requestsPerSnapshot');
+  const round = num('provider', 'roundSeconds');
+  const floor = num('provider', 'roundFloorSeconds');
+  const refused = num('provider', 'refused429');
   return [
     { name: 'dispatch.ratio', value: ratio, target: '≥ 0.5', met: ratio === null ? null : ratio >= 0.5 },
     { name: 'lateness.p99Ms', value: p99, target: '< 2000', met: p99 === null ? null : p99 < 2000 },
@@ -162,6 +182,9 @@ function targets(r: Results): Target[] {
     { name: 'wpadmin.snapshotsMs − bareMs', value: snap === null || bare === null ? null : Math.round((snap - bare) * 10) / 10, target: '≤ 100', met: snap === null || bare === null ? null : snap <= bare + 100 },
     { name: 'memory.peakRssMb', value: rss, target: '< 250', met: rss === null ? null : rss < 250 },
     { name: 'budget.exceeded', value: exceeded, target: 'false', met: exceeded === null ? null : exceeded === false },
+    { name: 'provider.requestsPerSnapshot', value: rps, target: '≤ 2.5 (floor 2)', met: rps === null ? null : rps <= 2.5 },
+    { name: 'provider.roundSeconds', value: round, target: `≤ 1.1 × roundFloorSeconds (${floor ?? 'n/a'})`, met: round === null || floor === null ? null : round <= 1.1 * floor },
+    { name: 'provider.refused429', value: refused, target: '0', met: refused === null ? null : refused === 0 },
   ];
 }
 
@@ -197,7 +220,7 @@ function report(r: Results) {
   const rows: string[][] = [['figure', 'value', 'target', 'met']];
   for (const t of r.targets as Target[]) rows.push([t.name, t.value === null ? 'null' : String(t.value), t.target, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']);
   out.push(table(rows), '');
-  for (const k of ['dispatch', 'lateness', 'budget', 'list', 'wpadmin']) {
+  for (const k of ALL_PHASES) {
     const v = r[k] as { reason?: string; error?: string } | undefined;
     if (v?.reason) out.push(`${k}: not measured — ${v.reason}`);
     if (v?.error) out.push(`${k}: FAILED — ${v.error}`);

@@ -290,4 +290,9 @@ export const migrations: Record<string, Migration> = {
   // provider; after a grace period its record says so (engine/reconcile.ts).
   '0023_snapshot_missing_since': ddl((db) => sql`
     ALTER TABLE ${T('ss_snapshots')} ADD COLUMN missing_since DATETIME(3) NULL AFTER available_at`.execute(db)),
+
+  // A schedule's spread window (minutes after each slot its servers are spread over);
+  // NULL = the default for its timing (sidecar/slots.ts spreadWindowMinutes).
+  '0024_schedule_spread_minutes': ddl((db) => sql`
+    ALTER TABLE ${T('ss_schedules')} ADD COLUMN spread_minutes SMALLINT UNSIGNED NULL AFTER timezone`.execute(db)),
 };

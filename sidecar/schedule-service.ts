@@ -4,7 +4,7 @@
  * audit event — in one transaction, written once.
  */
 import type { DB } from './db.js';
-import { nextSlotAfter } from './slots.js';
+import { nextDueAfter } from './slots.js';
 import { retime } from './store/assignments.js';
 import { recordEvent } from './store/events.js';
 import { getSchedule, insertSchedule, updateSchedule, writeScheduleFreshness, type ScheduleValues } from './store/schedules.js';
@@ -26,9 +26,10 @@ export async function replaceSchedule(db: DB, id: number, s: ScheduleValues, o: 
   await db.transaction().execute(async (trx) => {
     await updateSchedule(trx, id, s, o.now);
     if (o.freshness) await writeScheduleFreshness(trx, id, o.freshness);
-    if (before.interval_minutes !== s.intervalMinutes || before.cron !== s.cron || before.timezone !== s.timezone) {
-      // New timing: every server's next slot follows the new rule from now on.
-      await retime(trx, id, nextSlotAfter({ intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone }, o.now));
+    if (before.interval_minutes !== s.intervalMinutes || before.cron !== s.cron || before.timezone !== s.timezone || before.spread_minutes !== s.spreadMinutes) {
+      // New timing or spread: every server's next run follows the new rule from now on.
+      const timing = { intervalMinutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone, spreadMinutes: s.spreadMinutes };
+      await retime(trx, id, (serverId) => nextDueAfter(timing, serverId, o.now).dueAt);
     }
     await recordEvent(trx, { scheduleId: id, actor: o.actor, action: 'schedule_updated', detail: s.name, at: o.now });
   });

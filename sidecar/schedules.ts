@@ -5,7 +5,7 @@
  */
 import { invalid } from './errors.js';
 import { hasAnyBound, type RetentionRules } from './retention.js';
-import { cronProblem, isValidTimezone, type Timing } from './slots.js';
+import { cronProblem, isValidTimezone, shortestGapMinutes, type Timing } from './slots.js';
 import type { ScheduleRow, ScheduleValues } from './store/schedules.js';
 
 export type { ScheduleRow } from './store/schedules.js';
@@ -17,6 +17,7 @@ export interface ScheduleInput {
   intervalMinutes?: number | null;
   cron?: string | null;
   timezone?: string;
+  spreadMinutes?: number | null;
   retention: Partial<{ [K in keyof RetentionRules]: number | null }>;
   enabled?: boolean;
   noReboot?: boolean;
@@ -35,6 +36,15 @@ export function normalizeSchedule(input: ScheduleInput): NormalizedSchedule {
   }
   const timezone = input.timezone ?? 'UTC';
   if (!isValidTimezone(timezone)) fields.timezone = 'must be an IANA timezone such as Europe/Berlin or UTC';
+  const spreadMinutes = input.spreadMinutes ?? null;
+  if (spreadMinutes !== null) {
+    // The window must end before the next slot: a server's run belongs to exactly one slot.
+    if (interval !== null && spreadMinutes > interval) fields.spreadMinutes = `must be at most the interval (${interval} minutes)`;
+    if (cron !== null && !fields.cron && !fields.timezone) {
+      const gap = shortestGapMinutes({ intervalMinutes: null, cron, timezone }, new Date());
+      if (spreadMinutes >= gap) fields.spreadMinutes = `must be shorter than the shortest time between two runs (${gap} minutes)`;
+    }
+  }
   const r = input.retention;
   const retention = {
     keepLast: r.keepLast ?? null, keepHourly: r.keepHourly ?? null, keepDaily: r.keepDaily ?? null,
@@ -45,9 +55,9 @@ export function normalizeSchedule(input: ScheduleInput): NormalizedSchedule {
     fields.retention = 'set at least one of keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly or maxAgeDays (a count above 0)';
   }
   if (Object.keys(fields).length > 0) throw invalid(fields);
-  return { name: input.name, intervalMinutes: interval, cron, timezone, retention, enabled: input.enabled ?? true, noReboot: input.noReboot ?? true };
+  return { name: input.name, intervalMinutes: interval, cron, timezone, spreadMinutes, retention, enabled: input.enabled ?? true, noReboot: input.noReboot ?? true };
 }
 
-export function timingOf(row: Pick<ScheduleRow, 'interval_minutes' | 'cron' | 'timezone'>): Timing {
-  return { intervalMinutes: row.interval_minutes, cron: row.cron, timezone: row.timezone };
+export function timingOf(row: Pick<ScheduleRow, 'interval_minutes' | 'cron' | 'timezone' | 'spread_minutes'>): Timing {
+  return { intervalMinutes: row.interval_minutes, cron: row.cron, timezone: row.timezone, spreadMinutes: row.spread_minutes };
 }

@@ -11,6 +11,8 @@ export interface SchedulesTable {
   interval_minutes: number | null;
   cron: string | null;
   timezone: string;
+  /** Minutes after each slot the servers are spread over; null = the timing's default. */
+  spread_minutes: number | null;
   keep_last: number | null;
   keep_hourly: number | null;
   keep_daily: number | null;

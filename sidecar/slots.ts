@@ -17,7 +17,16 @@ export interface Timing {
   intervalMinutes: number | null;
   cron: string | null;
   timezone: string;
+  /**
+   * The window a schedule's servers are spread over after each slot (minutes). null or
+   * undefined: the default — interval schedules spread over their interval, at most
+   * DEFAULT_SPREAD_MINUTES; cron schedules run at the written time. 0: no spread.
+   */
+  spreadMinutes?: number | null;
 }
+
+/** The longest default spread of an interval schedule: a daily schedule's servers start within the hour. */
+export const DEFAULT_SPREAD_MINUTES = 60;
 
 const MINUTE = 60_000;
 const MAX_STEPS = 1000;
@@ -95,6 +104,47 @@ export function latestSlotAtOrBefore(t: Timing, instant: Date): Date {
     if (real.getTime() <= instant.getTime()) return real;
   }
   throw new Error(`No run found for "${t.cron}" before ${instant.toISOString()}.`);
+}
+
+/** The spread window of a schedule in minutes (0: every server runs at the slot itself). */
+export function spreadWindowMinutes(t: Timing): number {
+  if (t.spreadMinutes !== undefined && t.spreadMinutes !== null) return t.spreadMinutes;
+  return t.intervalMinutes ? Math.min(t.intervalMinutes, DEFAULT_SPREAD_MINUTES) : 0;
+}
+
+/**
+ * A server's stable place in the spread window, in whole seconds: a multiplicative hash of
+ * the server id, scaled by its top bits (Fibonacci hashing), so consecutive ids land far
+ * apart and the same server always runs at the same point of every slot.
+ */
+export function spreadOffsetMs(t: Timing, serverId: number): number {
+  const windowSeconds = BigInt(spreadWindowMinutes(t) * 60);
+  if (windowSeconds === 0n) return 0;
+  const hash = (BigInt(serverId) * 2654435761n) % 4294967296n;
+  return Number((hash * windowSeconds) / 4294967296n) * 1000;
+}
+
+/**
+ * When a server owes its next snapshot: its offset after the first slot whose due time lies
+ * strictly after `instant`. The slot itself (the snapshot's identity) stays the nominal one.
+ */
+export function nextDueAfter(t: Timing, serverId: number, instant: Date): { slotAt: Date; dueAt: Date } {
+  const offset = spreadOffsetMs(t, serverId);
+  const slotAt = nextSlotAfter(t, new Date(instant.getTime() - offset));
+  return { slotAt, dueAt: new Date(slotAt.getTime() + offset) };
+}
+
+/** The nominal slot a server's run at `instant` belongs to (the latest one already due for it). */
+export function dueSlotAtOrBefore(t: Timing, serverId: number, instant: Date): Date {
+  return latestSlotAtOrBefore(t, new Date(instant.getTime() - spreadOffsetMs(t, serverId)));
+}
+
+/** The shortest gap between a cron schedule's next runs (a spread window must fit in it). */
+export function shortestGapMinutes(t: Timing, from: Date, runs = 60): number {
+  const list = nextRuns({ ...t, spreadMinutes: 0 }, from, runs);
+  let gap = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < list.length; i++) gap = Math.min(gap, (list[i]!.getTime() - list[i - 1]!.getTime()) / MINUTE);
+  return gap;
 }
 
 /** The next `count` runs after `from`, for previews. */

@@ -72,7 +72,8 @@ describe('downtime', () => {
       const rows = await snapshotsOf(server);
       expect(rows).toHaveLength(1);
       const now = await clock.now(t.handle.db);
-      expect(now.getTime() - rows[0]!.slot_at!.getTime()).toBeLessThan(3600_000);
+      // The latest slot already due for this server: its spread offset (under an hour) after the slot.
+      expect(now.getTime() - rows[0]!.slot_at!.getTime()).toBeLessThan(2 * 3600_000);
       const a = await t.handle.db.selectFrom('ss_assignments').selectAll().where('server_id', '=', server).executeTakeFirstOrThrow();
       expect(a.next_slot_at.getTime()).toBeGreaterThan(now.getTime());
     } finally {

@@ -4,7 +4,8 @@ import { assignmentHealth, serverHealth, type AssignmentFacts } from '../sidecar
 
 const H = 3600_000;
 const now = new Date('2026-03-10T12:00:30.000Z');
-const hourly = { intervalMinutes: 60, cron: null, timezone: 'UTC' };
+// No spread: these rules are about nominal slots (the spread's offset is tested in spread.test.ts).
+const hourly = { intervalMinutes: 60, cron: null, timezone: 'UTC', spreadMinutes: 0 };
 
 function facts(over: Partial<AssignmentFacts> = {}): AssignmentFacts {
   return {

@@ -30,7 +30,7 @@ async function slots(serverId: number, scheduleId: number, list: Array<{ hoursAg
 }
 
 async function scheduleFor(serverId: number, body: Record<string, unknown> = {}) {
-  const s = await api(sc, 'post', '/api/v1/schedules', { name: `S${serverId}`, intervalMinutes: 60, retention: { keepLast: 5 }, ...body });
+  const s = await api(sc, 'post', '/api/v1/schedules', { name: `S${serverId}`, intervalMinutes: 60, spreadMinutes: 0, retention: { keepLast: 5 }, ...body });
   await api(sc, 'put', `/api/v1/servers/${serverId}/schedules`, { scheduleIds: [s.body.schedule.id] });
   const now = await clock.now(t.handle.db);
   await t.handle.db.updateTable('ss_assignments').set({ created_at: new Date(now.getTime() - 30 * 86_400_000) }).where('server_id', '=', serverId).execute();

@@ -9,6 +9,10 @@
  * engine never reads the schedule again. The provider is not called here: the row exists before any
  * provider call, which is what makes crash recovery possible.
  *
+ * Spread: an assignment's `next_slot_at` is its due time — the nominal slot plus the server's
+ * stable offset in the schedule's spread window (slots.ts) — so a schedule's servers arrive
+ * as a steady stream over the window, not as one burst at the full hour.
+ *
  * Missed slots: a sidecar that was down for a day finds `next_slot_at` far in the past; we
  * snapshot only the latest slot at or before now (one catch-up, not a burst) and move on.
  */
@@ -16,7 +20,7 @@ import type { DB } from '../db.js';
 import type { Host } from '../host.js';
 import { serverDisplayName, serverProblem } from '../host.js';
 import { timingOf } from '../schedules.js';
-import { latestSlotAtOrBefore, nextSlotAfter } from '../slots.js';
+import { dueSlotAtOrBefore, nextDueAfter } from '../slots.js';
 import { claimDueSlots, deleteAssignments, moveToNextSlots } from '../store/assignments.js';
 import { recordEvents } from '../store/events.js';
 import { schedulesByIds } from '../store/schedules.js';
@@ -44,8 +48,10 @@ export async function dispatchDue(deps: DispatchDeps, now: Date, limit: number):
       const schedule = schedules.get(a.scheduleId);
       if (!schedule) { orphans.push(a.id); continue; }
       const timing = timingOf(schedule);
-      const slot = latestSlotAtOrBefore(timing, now);
-      const next = nextSlotAfter(timing, now);
+      // Spread: each server runs at its own offset after the slot, but the snapshot belongs
+      // to the nominal slot (slot_uq), so a spread run is still exactly one per slot.
+      const slot = dueSlotAtOrBefore(timing, a.serverId, now);
+      const next = nextDueAfter(timing, a.serverId, now).dueAt;
       if (schedule.enabled !== 1) { moves.push({ id: a.id, next, problem: null }); continue; }
       const server = servers.get(a.serverId);
       const problem = serverProblem(a.serverId, server, deps.knownProviders);

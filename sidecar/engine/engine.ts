@@ -13,6 +13,7 @@ import { nextSlotAt } from '../store/assignments.js';
 import { schedulesWithMaxAge } from '../store/schedules.js';
 import { claimDue, nextWorkAt, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
+import { ReadBatcher } from './batch-reads.js';
 import { dispatchDue } from './dispatch.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
@@ -58,6 +59,8 @@ export class Engine extends EventEmitter {
   #wakeRequested = false;
   readonly #inFlight = new Map<number, { token: string; done: Promise<void> }>();
   readonly #tokens = new Set<string>();
+  /** Status reads coalesced into list requests per provider account (batch-reads.ts). */
+  readonly #reads = new ReadBatcher();
 
   constructor(private readonly deps: EngineDeps) {
     super();
@@ -212,7 +215,7 @@ export class Engine extends EventEmitter {
         db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
         onSettled: (sid) => this.emit('settled', { id: sid }),
         onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
-      }, row, token).catch((e) => {
+      }, row, token, this.#reads.readFor(row, this.deps.providers)).catch((e) => {
         this.deps.log.error({ snapshotId: id, err: (e as Error).message }, 'snapshot work failed; it will be retried after its lease');
       }).finally(() => {
         this.#inFlight.delete(id);

@@ -6,7 +6,7 @@
 import { backoffMs } from '../backoff.js';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
-import { ProviderError, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotMarker } from '../providers/types.js';
+import { ProviderError, type Provider, type ProviderSnapshot, type ServerRef, type SnapshotFacts, type SnapshotMarker } from '../providers/types.js';
 import type { SnapshotStatus } from '../schema.js';
 import { gaveUpSentence, unexpectedFailure } from '../providers/sentences.js';
 import { recordEvent } from '../store/events.js';
@@ -57,6 +57,8 @@ export interface Job extends LeasedRow {
   provider: Provider;
   server: ServerRef;
   marker: SnapshotMarker;
+  /** The provider's facts from this round's batched list (batch-reads.ts); undefined: read it yourself. */
+  read?: Promise<SnapshotFacts | undefined>;
 }
 
 /** Store a step's outcome (and, with `to`, a status change the lifecycle allows) while we hold the lease. */

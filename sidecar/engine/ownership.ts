@@ -16,9 +16,10 @@ export type Ownership =
   | { kind: 'unknown' }
   | { kind: 'foreign'; sentence: string };
 
-export async function checkOwnership(provider: Provider, server: ServerRef, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name' | 'origin'>): Promise<Ownership> {
+export async function checkOwnership(provider: Provider, server: ServerRef, row: Pick<SnapshotRow, 'provider_snapshot_id' | 'name' | 'instance_id' | 'server_name' | 'origin'>, listed?: SnapshotFacts): Promise<Ownership> {
   if (!provider.describe || !row.provider_snapshot_id) return { kind: 'unknown' };
-  const facts = await provider.describe(server, row.provider_snapshot_id);
+  // Facts from this round's batched list serve as well as a describe of its own.
+  const facts = listed ?? await provider.describe(server, row.provider_snapshot_id);
   if (!facts) return { kind: 'gone' };
   if (carriesOurMarker(facts, row.name) || madeFrom(facts, row.instance_id)) return { kind: 'ours' };
   // Where the API never names the source server, a panel record cannot be checked (docs/providers.md).

@@ -8,7 +8,7 @@
  */
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
-import type { Provider, SnapshotMarker } from '../providers/types.js';
+import type { Provider, SnapshotFacts, SnapshotMarker } from '../providers/types.js';
 import { markerName } from '../snapshots.js';
 import { renewLease, type SnapshotRow } from '../store/snapshots.js';
 import { DEFAULT_LIMITS, event, finish, later, type Job, type LeasedRow, type WorkLimits } from './job.js';
@@ -36,7 +36,7 @@ const STEPS: Partial<Record<SnapshotRow['status'], (job: Job) => Promise<void>>>
   deleting: deleteStep,
 };
 
-export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string): Promise<void> {
+export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string, read?: Promise<SnapshotFacts | undefined>): Promise<void> {
   const base: LeasedRow = {
     db: deps.db, clock: deps.clock, log: deps.log, leaseMs: deps.leaseMs, limits: { ...DEFAULT_LIMITS, ...deps.limits },
     onSettled: deps.onSettled, onOutcome: deps.onOutcome, row, id: Number(row.id), token,
@@ -56,7 +56,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   // (or whose schedule no longer said) keeps the safe default.
   if (row.schedule_id !== null) marker.options = { noReboot: row.no_reboot === null ? true : row.no_reboot === 1 };
   const job: Job = {
-    ...base, provider, marker,
+    ...base, provider, marker, read,
     server: { serverId: Number(row.server_id), instanceId: row.instance_id ?? '', region: row.region ?? null, name: row.server_name },
   };
 

@@ -14,7 +14,7 @@
  * With no good snapshot yet, age counts from when the schedule was assigned.
  */
 import type { HealthState } from '../schema.js';
-import { nextSlotAfter, type Timing } from '../slots.js';
+import { nextSlotAfter, spreadOffsetMs, type Timing } from '../slots.js';
 import { thresholdsOf } from './freshness.js';
 
 export const SEVERITY: Record<HealthState, number> = { ok: 0, warning: 1, failing: 2, critical: 3 };
@@ -86,7 +86,9 @@ export function assignmentHealth(f: AssignmentFacts, now: Date, failingAfter: nu
   // Consecutive failures, newest first: slots never taken since the latest attempt, then (if
   // that attempt failed) the failed attempts since the last one that did not.
   const missedFrom = new Date(Math.max(f.lastAttemptAt?.getTime() ?? 0, f.assignedAt.getTime()));
-  const missed = missedSlots(f.timing, missedFrom, new Date(now.getTime() - MISSED_SLOT_GRACE_MS), failingAfter);
+  // A slot is owed only once the server's spread offset after it has passed (slots.ts).
+  const owedUntil = new Date(now.getTime() - MISSED_SLOT_GRACE_MS - spreadOffsetMs(f.timing, f.serverId));
+  const missed = missedSlots(f.timing, missedFrom, owedUntil, failingAfter);
   const lastAttemptFailed = f.lastAttemptAt !== null && (f.lastOkAttemptAt === null || f.lastOkAttemptAt.getTime() < f.lastAttemptAt.getTime());
   const failuresInRow = missed.count + (lastAttemptFailed ? f.failedInRow : 0);
   const streakStart = lastAttemptFailed ? f.firstFailedAt : missed.first;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { describeRetention } from '../retention.js';
 import { normalizeSchedule, timingOf, type NormalizedSchedule, type ScheduleRow } from '../schedules.js';
-import { describeTiming, nextRuns } from '../slots.js';
+import { describeTiming, nextRuns, spreadWindowMinutes } from '../slots.js';
 import { rulesOf } from '../store/schedules.js';
 import { parseOr400 } from '../validation.js';
 
@@ -24,6 +24,8 @@ export const scheduleInputSchema = z.object({
   intervalMinutes: z.number().int().min(1).max(525_600).nullable().optional(),
   cron: z.string().trim().min(1).max(190).nullable().optional(),
   timezone: z.string().min(1).max(64).optional(),
+  /** Minutes after each slot the servers are spread over; null/absent = the default (interval: up to 60, cron: 0). */
+  spreadMinutes: z.number().int().min(0).max(1440).nullable().optional(),
   retention: retentionSchema,
   enabled: z.boolean().optional(),
   noReboot: z.boolean().optional(),
@@ -43,6 +45,9 @@ export function scheduleToApi(row: ScheduleRow, extra: { serverCount?: number; n
     intervalMinutes: row.interval_minutes,
     cron: row.cron,
     timezone: row.timezone,
+    spreadMinutes: row.spread_minutes,
+    /** The window in effect (the default when spreadMinutes is null): servers run up to this long after nextRunAt. */
+    spreadWindowMinutes: spreadWindowMinutes(timing),
     frequency: describeTiming(timing),
     retention: rules,
     retentionSummary: describeRetention(rules),

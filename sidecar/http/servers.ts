@@ -4,7 +4,7 @@ import { previewRetention } from '../engine/apply-retention.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { knownProviders, serverDisplayName, serverProblem, type HostServer } from '../host.js';
 import { timingOf } from '../schedules.js';
-import { nextSlotAfter } from '../slots.js';
+import { nextDueAfter, spreadOffsetMs } from '../slots.js';
 import { markerName } from '../snapshots.js';
 import { assign, assignmentsOfServer, deleteAssignments, lockServerAssignments, scheduleIdsOfServer as assignedScheduleIds } from '../store/assignments.js';
 import { recordEvent, recordEvents } from '../store/events.js';
@@ -28,9 +28,14 @@ export function serversRouter(ctx: AppContext): Router {
   }
 
   async function schedulesOf(serverId: number) {
-    return (await assignmentsOfServer(db, serverId)).map((a) => ({
-      scheduleId: a.scheduleId, name: a.name, enabled: a.enabled, nextRunAt: a.enabled ? a.nextSlotAt.toISOString() : null, problem: a.problem,
-    }));
+    return (await assignmentsOfServer(db, serverId)).map((a) => {
+      // nextRunAt is when this server runs; slotAt the schedule's slot it belongs to (the spread offset before it).
+      const offset = spreadOffsetMs(a.timing, serverId);
+      return {
+        scheduleId: a.scheduleId, name: a.name, enabled: a.enabled, nextRunAt: a.enabled ? a.nextSlotAt.toISOString() : null,
+        slotAt: a.enabled ? new Date(a.nextSlotAt.getTime() - offset).toISOString() : null, spreadOffsetSeconds: offset / 1000, problem: a.problem,
+      };
+    });
   }
 
   r.get('/', async (req, res) => {
@@ -86,7 +91,7 @@ export function serversRouter(ctx: AppContext): Router {
       const toRemove = current.filter((c) => !wanted.includes(c.scheduleId));
       const toAdd = found.filter((f) => !currentIds.has(Number(f.id)));
       await deleteAssignments(trx, toRemove.map((c) => c.id));
-      await assign(trx, id, toAdd.map((s) => ({ scheduleId: Number(s.id), nextSlotAt: nextSlotAfter(timingOf(s), now) })), now);
+      await assign(trx, id, toAdd.map((s) => ({ scheduleId: Number(s.id), nextSlotAt: nextDueAfter(timingOf(s), id, now).dueAt })), now);
       await recordEvents(trx, [
         ...toAdd.map((s) => ({ serverId: id, scheduleId: Number(s.id), actor, action: 'schedule_assigned', detail: s.name, at: now })),
         ...toRemove.map((c) => ({ serverId: id, scheduleId: c.scheduleId, actor, action: 'schedule_unassigned', detail: null, at: now })),

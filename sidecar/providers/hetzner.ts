@@ -11,7 +11,7 @@ import type { ProviderContext } from './context.js';
 import { bearerClient, restTuningShape } from './http/config.js';
 import { bodyErrorCode, type HttpFailure, parseBody, providerMessage } from './http/failures.js';
 import { parseRetryAfter, type ResponseHeaders } from './http/rate-limit.js';
-import { MARKER_LABEL_MANAGED_BY, MARKER_MANAGED_BY_VALUE, markerIdOfLabels, markerLabels, markerLabelSelector } from './marker.js';
+import { MARKER_LABEL_ID, MARKER_LABEL_MANAGED_BY, MARKER_MANAGED_BY_VALUE, markerIdOfLabels, markerLabels, markerLabelSelector } from './marker.js';
 import {
   ProviderError,
   type CreateResult,
@@ -269,6 +269,22 @@ export function createHetznerProvider(slug: string, config: HetznerConfig, ctx: 
     async describe(_server, providerSnapshotId): Promise<SnapshotFacts | null> {
       const image = await getImage(providerSnapshotId);
       return image ? factsOf(image) : null;
+    },
+
+    /**
+     * Up to 50 of ours per request: `label_selector=managed-by=…,ss-snapshot-id in (…)` (a
+     * set-based selector). Listing an image counts as reading it, like GET /images/{id}.
+     */
+    async describeMany(refs): Promise<Map<string, SnapshotFacts>> {
+      const out = new Map<string, SnapshotFacts>();
+      for (let i = 0; i < refs.length; i += PER_PAGE) {
+        const ids = refs.slice(i, i + PER_PAGE).map((r) => r.snapshotId);
+        const selector = `${MARKER_LABEL_MANAGED_BY}=${MARKER_MANAGED_BY_VALUE},${MARKER_LABEL_ID} in (${ids.join(',')})`;
+        const res = await http.request({ method: 'GET', url: '/images', params: { type: 'snapshot', label_selector: selector, page: 1, per_page: PER_PAGE } });
+        const body = parseBody(listResponseSchema, res.data, NAME, 'the image list');
+        for (const image of body.images) out.set(String(image.id), factsOf(image));
+      }
+      return out;
     },
 
     /** Our snapshots by Hetzner's own filter: `label_selector=managed-by=scheduled-snapshots`. */

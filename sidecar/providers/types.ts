@@ -126,6 +126,15 @@ export interface Provider {
    * own), the others have one listing per account and ignore it.
    */
   listOurs?(regions?: readonly string[]): AsyncIterable<SnapshotFacts>;
+
+  /**
+   * Many of our snapshots in as few list requests as the API allows (Hetzner: one label
+   * selector per page of 50), keyed by the provider's id. The engine reads the snapshots it
+   * follows (`creating`) and is about to delete this way, one call per account per round, instead
+   * of one GET each. A snapshot missing from the answer is not proof it is gone: the
+   * engine asks about it on its own (status / describe).
+   */
+  describeMany?(refs: ReadonlyArray<{ snapshotId: number; providerSnapshotId: string }>): Promise<Map<string, SnapshotFacts>>;
 }
 
 /** A snapshot as the provider describes it: whose it is and where it was made from. */

@@ -33,9 +33,12 @@ export async function deleteAssignments(trx: DB, ids: number[]): Promise<void> {
 /** A server's schedules with their next run, for the server screen. */
 export async function assignmentsOfServer(db: DB, serverId: number) {
   const rows = await db.selectFrom('ss_assignments as a').innerJoin('ss_schedules as s', 's.id', 'a.schedule_id')
-    .select(['a.schedule_id', 'a.next_slot_at', 'a.problem', 's.name', 's.enabled'])
+    .select(['a.schedule_id', 'a.next_slot_at', 'a.problem', 's.name', 's.enabled', 's.interval_minutes', 's.cron', 's.timezone', 's.spread_minutes'])
     .where('a.server_id', '=', serverId).orderBy('s.name').execute();
-  return rows.map((a) => ({ scheduleId: Number(a.schedule_id), name: a.name, enabled: a.enabled === 1, nextSlotAt: a.next_slot_at, problem: a.problem }));
+  return rows.map((a) => ({
+    scheduleId: Number(a.schedule_id), name: a.name, enabled: a.enabled === 1, nextSlotAt: a.next_slot_at, problem: a.problem,
+    timing: { intervalMinutes: a.interval_minutes, cron: a.cron, timezone: a.timezone, spreadMinutes: a.spread_minutes },
+  }));
 }
 
 /** The assignments of a server, locked for a change of its schedule set. */
@@ -51,9 +54,21 @@ export async function assign(trx: DB, serverId: number, slots: Array<{ scheduleI
   }))).execute();
 }
 
-/** New timing for a schedule: every server's next slot follows the new rule from now on. */
-export async function retime(trx: DB, scheduleId: number, next: Date): Promise<void> {
-  await trx.updateTable('ss_assignments').set({ next_slot_at: next }).where('schedule_id', '=', scheduleId).execute();
+/**
+ * New timing for a schedule: every server's next run follows the new rule from now on. Each
+ * server has its own due time (its spread offset), so `nextOf` computes it per server; the
+ * updates go in batches of one CASE statement each.
+ */
+export async function retime(trx: DB, scheduleId: number, nextOf: (serverId: number) => Date): Promise<void> {
+  let afterId = 0;
+  for (;;) {
+    const rows = await trx.selectFrom('ss_assignments').select(['id', 'server_id']).where('schedule_id', '=', scheduleId)
+      .where('id', '>', afterId).orderBy('id').limit(1000).forUpdate().execute();
+    if (rows.length === 0) return;
+    afterId = Number(rows[rows.length - 1]!.id);
+    const nextCase = sql`CASE id ${sql.join(rows.map((r) => sql`WHEN ${Number(r.id)} THEN ${nextOf(Number(r.server_id))}`), sql` `)} END`;
+    await trx.updateTable('ss_assignments').set({ next_slot_at: nextCase as never }).where('id', 'in', rows.map((r) => Number(r.id))).execute();
+  }
 }
 
 export async function removeForSchedule(trx: DB, scheduleId: number): Promise<void> {

@@ -19,6 +19,7 @@ interface FactRow {
   name: string;
   enabled: number;
   interval_minutes: number | null;
+  spread_minutes: number | null;
   cron: string | null;
   timezone: string;
   warn_after_minutes: number | null;
@@ -49,7 +50,7 @@ export async function assignmentFactsPage(db: DB, opts: { afterId?: number; limi
   const serverFilter = opts.serverIds && opts.serverIds.length > 0 ? sql`AND a.server_id IN (${sql.join(opts.serverIds)})` : sql``;
   const r = await sql<FactRow>`
     SELECT a.id, a.server_id, a.schedule_id, a.created_at, a.problem,
-      s.name, s.enabled, s.interval_minutes, s.cron, s.timezone, s.warn_after_minutes, s.critical_after_minutes,
+      s.name, s.enabled, s.interval_minutes, s.cron, s.timezone, s.spread_minutes, s.warn_after_minutes, s.critical_after_minutes,
       (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'available') AS last_good_at,
       (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.slot_at IS NOT NULL) AS last_attempt_at,
       (SELECT MAX(x.slot_at) FROM ${S} x WHERE ${same} AND x.status = 'failed') AS last_failed_at
@@ -81,7 +82,7 @@ export async function assignmentFactsPage(db: DB, opts: { afterId?: number; limi
     const lastAttemptAt = date(x.last_attempt_at);
     return {
       serverId: Number(x.server_id), scheduleId: Number(x.schedule_id), scheduleName: x.name, enabled: Number(x.enabled) === 1,
-      timing: { intervalMinutes: x.interval_minutes, cron: x.cron, timezone: x.timezone },
+      timing: { intervalMinutes: x.interval_minutes, cron: x.cron, timezone: x.timezone, spreadMinutes: x.spread_minutes },
       warnAfterMinutes: x.warn_after_minutes, criticalAfterMinutes: x.critical_after_minutes,
       assignedAt: date(x.created_at)!, problem: x.problem,
       lastGoodAt: date(x.last_good_at), lastAttemptAt,

@@ -13,6 +13,8 @@ export interface ScheduleValues {
   intervalMinutes: number | null;
   cron: string | null;
   timezone: string;
+  /** Spread window in minutes; null = the timing's default (slots.ts). */
+  spreadMinutes: number | null;
   retention: RetentionRules & { minKeep: number };
   enabled: boolean;
   noReboot: boolean;
@@ -37,7 +39,7 @@ function ruleColumns(r: RetentionRules & { minKeep: number }) {
 
 function columns(s: ScheduleValues) {
   return {
-    name: s.name, interval_minutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone,
+    name: s.name, interval_minutes: s.intervalMinutes, cron: s.cron, timezone: s.timezone, spread_minutes: s.spreadMinutes,
     ...ruleColumns(s.retention), enabled: s.enabled ? 1 : 0, no_reboot: s.noReboot ? 1 : 0,
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../db.js';
 import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js';
+import { choosePrioritized } from '../engine/priority.js';
 import { notFound } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus, SnapshotsTable } from '../schema.js';
 
@@ -253,15 +254,21 @@ export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: n
   if (limit <= 0) return { token, rows: [] };
   const leaseUntil = new Date(now.getTime() + leaseMs);
   const rows = await db.transaction().execute(async (trx) => {
-    const due = await trx.selectFrom('ss_snapshots').select('id')
-      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit)
+    // A window of the oldest due rows, then the priority order picks the claim from it
+    // (engine/priority.ts: creates first, deletes last, each kind a share).
+    const window = await trx.selectFrom('ss_snapshots').select(['id', 'status'])
+      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(Math.min(2000, limit * 4))
       .forUpdate().skipLocked().execute();
+    const due = choosePrioritized(window.map((w) => ({ id: Number(w.id), status: w.status })), limit);
     if (due.length === 0) return [];
-    const ids = due.map((d) => Number(d.id));
+    const ids = due.map((d) => d.id);
     await trx.updateTable('ss_snapshots')
       .set((eb) => ({ lease_owner: token, next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
       .where('id', 'in', ids).execute();
-    return await trx.selectFrom('ss_snapshots').selectAll().where('id', 'in', ids).execute();
+    const rows = await trx.selectFrom('ss_snapshots').selectAll().where('id', 'in', ids).execute();
+    // In priority order: the engine starts them (and so spends the budget) in this order.
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return rows.sort((a, b) => order.get(Number(a.id))! - order.get(Number(b.id))!);
   });
   return { token, rows };
 }

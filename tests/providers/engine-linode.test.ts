@@ -77,7 +77,7 @@ describe('Linode through the engine', () => {
 
   test('when a Linode scheduled snapshot replaces the previous one, then retention never tries to delete at Linode', async () => {
     const { sc, clock, serverId, destructiveCalls } = await bringUp();
-    const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Hourly Linode', intervalMinutes: 60, retention: { keepLast: 1, minKeep: 1 } });
+    const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Hourly Linode', intervalMinutes: 60, spreadMinutes: 0, retention: { keepLast: 1, minKeep: 1 } });
     await api(sc, 'put', `/api/v1/servers/${serverId}/schedules`, { scheduleIds: [s.body.schedule.id] });
     for (let hour = 0; hour < 3; hour++) {
       await advanceToNextSlot(clock, t.handle.db, 3600_000);

@@ -70,7 +70,7 @@ const whenDeletable = (canDelete: boolean) => (canDelete ? test : ((() => undefi
 describe.each(DRIVERS.map((spec) => [spec.type, spec] as const))('%s through the engine', (_type, spec) => {
   test(`when a schedule comes due on a "${spec.slug}" server, then its snapshot goes requested → creating → available with the provider's id${spec.sizeBytes === null ? '' : ' and size'}`, async () => {
     const { d, sc, clock, serverId } = await bringUp(spec);
-    const schedule = await api(sc, 'post', '/api/v1/schedules', { name: `Hourly ${spec.type}`, intervalMinutes: 60, retention: { keepLast: 5 } });
+    const schedule = await api(sc, 'post', '/api/v1/schedules', { name: `Hourly ${spec.type}`, intervalMinutes: 60, spreadMinutes: 0, retention: { keepLast: 5 } });
     expect(schedule.status).toBe(201);
     expect((await api(sc, 'put', `/api/v1/servers/${serverId}/schedules`, { scheduleIds: [schedule.body.schedule.id] })).status).toBe(200);
 

@@ -166,7 +166,7 @@ test('when the database clock is 3 days ahead of the host clock, then signed req
     clock.__test__offsetMs = 3 * 86_400_000;
     const engineNow = await clock.now(t.handle.db);
     const server = await addServer(t, { title: 'far-clock', instanceId: 'i-far' });
-    const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Far hourly', intervalMinutes: 60, retention: { keepLast: 5 } });
+    const s = await api(sc, 'post', '/api/v1/schedules', { name: 'Far hourly', intervalMinutes: 60, spreadMinutes: 0, retention: { keepLast: 5 } });
     expect(s.status).toBe(201);
     const put = await api(sc, 'put', `/api/v1/servers/${server}/schedules`, { scheduleIds: [s.body.schedule.id] });
     expect(put.status).toBe(200);

@@ -112,7 +112,7 @@ test('when a provider is down for two hours of database clock with three sidecar
   const healthy: number[] = [];
   for (let i = 0; i < 4; i++) affected.push(await addServer(t, { title: `b-${i}`, provider: 'cloud-b' }));
   for (let i = 0; i < 4; i++) healthy.push(await addServer(t, { title: `a-${i}`, provider: 'cloud-a' }));
-  const s = await api(live[0]!, 'post', '/api/v1/schedules', { name: 'Hourly', intervalMinutes: 60, retention: { keepLast: 24 }, warnAfterMinutes: 600 });
+  const s = await api(live[0]!, 'post', '/api/v1/schedules', { name: 'Hourly', intervalMinutes: 60, spreadMinutes: 0, retention: { keepLast: 24 }, warnAfterMinutes: 600 });
   for (const id of [...affected, ...healthy]) await api(live[0]!, 'put', `/api/v1/servers/${id}/schedules`, { scheduleIds: [s.body.schedule.id] });
   // Assigned at base: due at once for this hour's slot.
   await t.handle.db.updateTable('ss_assignments').set({ next_slot_at: new Date(base - 1000), created_at: new Date(base - 2000) }).execute();

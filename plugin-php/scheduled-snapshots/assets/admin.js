@@ -68,6 +68,10 @@
 					runs.appendChild( li );
 				} );
 				words.textContent = body.retentionSummary || '';
+				var spread = document.getElementById( 'ss-spread-note' );
+				if ( spread ) {
+					spread.textContent = body.spreadNote || '';
+				}
 				var problems = [];
 				if ( body.fields ) {
 					Object.keys( body.fields ).forEach( function ( key ) {

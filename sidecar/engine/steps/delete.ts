@@ -13,7 +13,7 @@ export async function deleteStep(job: Job): Promise<void> {
     return;
   }
   try {
-    const owner = await checkOwnership(provider, server, row);
+    const owner = await checkOwnership(provider, server, row, job.read ? await job.read : undefined);
     if (owner.kind === 'gone') { await removeRecord(job, `Already gone at ${provider.displayName}`); return; }
     if (owner.kind === 'foreign') {
       // Never deleted at the provider: the record stays, saying why, until the admin forgets it.

@@ -7,9 +7,11 @@ export async function pollStep(job: Job): Promise<void> {
     // A panel snapshot arrives with the host's id (DigitalOcean: an action id); the adapter
     // resolves it to the real snapshot until we know its id, then we follow it as usual.
     const resolve = row.origin === 'panel' && !row.provider_snapshot_id && row.pending_ref ? provider.resolvePanelSnapshotId : undefined;
-    const snap = resolve && row.pending_ref
+    // This round's batched list may already have it (batch-reads.ts); otherwise one read of its own.
+    const listed = job.read ? await job.read : undefined;
+    const snap = listed ?? (resolve && row.pending_ref
       ? await resolve.call(provider, server, row.pending_ref)
-      : await provider.status(server, { providerSnapshotId: row.provider_snapshot_id, pendingRef: row.pending_ref, marker });
+      : await provider.status(server, { providerSnapshotId: row.provider_snapshot_id, pendingRef: row.pending_ref, marker }));
     if (snap.state === 'available') { await settleAvailable(job, snap); return; }
     if (snap.state === 'failed') { await fail(job, snap.reason ?? `${provider.displayName} reported the snapshot as failed.`); return; }
     if (snap.state === 'gone') { await fail(job, `${provider.displayName} no longer has this snapshot (it was removed outside the panel).`); return; }

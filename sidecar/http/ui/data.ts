@@ -5,6 +5,7 @@
 import { previewRetention } from '../../engine/apply-retention.js';
 import { serverProblem } from '../../host.js';
 import { timingOf } from '../../schedules.js';
+import { spreadOffsetMs } from '../../slots.js';
 import { assignmentsOfServer, serverCounts } from '../../store/assignments.js';
 import { eventsForSnapshot } from '../../store/events.js';
 import { findSchedule, getSchedule, listSchedules, rulesOf, scheduleChoices, scheduleNames, type ScheduleRow } from '../../store/schedules.js';
@@ -113,7 +114,7 @@ export async function serverBox(app: AppContext, serverId: number) {
       const a = byId.get(Number(s.id));
       return {
         id: Number(s.id), name: s.name, enabled: s.enabled === 1, timing: timingOf(s), assigned: Boolean(a),
-        nextRunAt: a && s.enabled === 1 ? a.nextSlotAt : null, problem: a?.problem ?? null,
+        nextRunAt: a && s.enabled === 1 ? a.nextSlotAt : null, spreadOffsetMinutes: Math.round(spreadOffsetMs(timingOf(s), serverId) / 60_000), problem: a?.problem ?? null,
       };
     }),
     last: last ?? null,

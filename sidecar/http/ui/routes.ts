@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { ApiError } from '../../errors.js';
 import { thresholdsOf } from '../../health/freshness.js';
 import { createSchedule, replaceSchedule } from '../../schedule-service.js';
-import { nextRuns } from '../../slots.js';
+import { nextRuns, spreadWindowMinutes, type Timing } from '../../slots.js';
 import { SNAPSHOT_ORIGINS, SNAPSHOT_STATUSES } from '../../snapshots.js';
 import type { AppContext } from '../context.js';
 import { actorOf } from '../signature.js';
@@ -58,7 +58,7 @@ export function uiRouter(app: AppContext): Router {
     const t = helpersFor(ctx, new Date()).t;
     const checked = form.validate(t, values, true);
     const preview = 'schedule' in checked
-      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), summary: retentionWords(t, checked.schedule.retention), limits: thresholdsOf(checked.schedule, null, null) }
+      ? { runs: nextRuns(checked.schedule, await app.clock.now(app.db), 5), spreadNote: spreadNote(t, checked.schedule), summary: retentionWords(t, checked.schedule.retention), limits: thresholdsOf(checked.schedule, null, null) }
       : null;
     return ['schedule-form', { schedule, values, errors, preview, retentionFields: form.retentionFields(t), timezones: form.timezones() }];
   }));
@@ -170,9 +170,16 @@ export function uiRouter(app: AppContext): Router {
       nextRuns: runs.map((d) => ({ iso: d.toISOString(), text: h.dateTime(d), relative: h.relative(d) })),
       retentionSummary: retentionWords(h.t, checked.schedule.retention),
       frequency: frequencyWords(h.t, checked.schedule),
+      spreadNote: spreadNote(h.t, checked.schedule),
       fields: {}, message: '',
     });
   });
 
   return r;
+}
+
+/** Where the next runs are shown: how far after each one a server may start (its spread offset). */
+function spreadNote(t: { __(s: string): string; sprintf(f: string, ...a: unknown[]): string }, timing: Timing): string {
+  const minutes = spreadWindowMinutes(timing);
+  return minutes > 0 ? t.sprintf(t.__('Each server starts at its own fixed time within %d minutes after each run.'), minutes) : t.__('Every server starts at the time shown.');
 }

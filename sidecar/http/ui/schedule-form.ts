@@ -14,6 +14,8 @@ export type RetentionKey = typeof RETENTION_KEYS[number];
 
 export interface FormValues {
   name: string; frequency: 'interval' | 'cron'; intervalMinutes: string; cron: string; timezone: string;
+  /** Spread window in minutes; empty = the default (interval: up to 60, cron: none). */
+  spreadMinutes: string;
   retention: Record<RetentionKey, string>; enabled: boolean; noReboot: boolean;
   /** Health limits in minutes; empty = the defaults (from the schedule's frequency). */
   warnAfterMinutes: string; criticalAfterMinutes: string;
@@ -34,7 +36,7 @@ export function retentionFields(t: Translator): Record<RetentionKey, [string, st
 
 export function defaults(siteTimezone: string): FormValues {
   return {
-    name: '', frequency: 'interval', intervalMinutes: '1440', cron: '', timezone: /^[+-]\d/.test(siteTimezone) || !siteTimezone ? 'UTC' : siteTimezone,
+    name: '', frequency: 'interval', intervalMinutes: '1440', cron: '', spreadMinutes: '', timezone: /^[+-]\d/.test(siteTimezone) || !siteTimezone ? 'UTC' : siteTimezone,
     retention: { keepLast: '', keepHourly: '', keepDaily: '7', keepWeekly: '4', keepMonthly: '', keepYearly: '', maxAgeDays: '', minKeep: '1' },
     enabled: true, noReboot: true, warnAfterMinutes: '', criticalAfterMinutes: '',
   };
@@ -47,6 +49,7 @@ export function fromSchedule(s: ScheduleView, siteTimezone: string): FormValues 
   v.intervalMinutes = s.intervalMinutes === null ? '' : String(s.intervalMinutes);
   v.cron = s.cron ?? '';
   v.timezone = s.timezone;
+  v.spreadMinutes = s.spreadMinutes === null ? '' : String(s.spreadMinutes);
   for (const k of RETENTION_KEYS) v.retention[k] = s.retention[k] === null ? '' : String(s.retention[k]);
   v.enabled = s.enabled;
   v.noReboot = s.noReboot;
@@ -68,6 +71,7 @@ export function fromRequest(raw: unknown, siteTimezone: string): FormValues {
   v.intervalMinutes = str(r.intervalMinutes, 20);
   v.cron = str(r.cron);
   v.timezone = str(r.timezone, 64);
+  v.spreadMinutes = str(r.spreadMinutes, 20);
   const ret = (r.retention && typeof r.retention === 'object' ? r.retention : {}) as Record<string, unknown>;
   for (const k of RETENTION_KEYS) v.retention[k] = str(ret[k], 20);
   v.enabled = Boolean(r.enabled) && r.enabled !== '0';
@@ -81,6 +85,7 @@ export function fromRequest(raw: unknown, siteTimezone: string): FormValues {
 export function localErrors(t: Translator, v: FormValues): Record<string, string> {
   const errors: Record<string, string> = {};
   if (v.frequency === 'interval' && !/^\d{1,7}$/.test(v.intervalMinutes)) errors.intervalMinutes = t.__('Enter a whole number of minutes, for example 60.');
+  if (v.spreadMinutes !== '' && !/^\d{1,4}$/.test(v.spreadMinutes)) errors.spreadMinutes = t.__('Enter a whole number of minutes, or leave the box empty for the default.');
   for (const k of RETENTION_KEYS) {
     if (v.retention[k] !== '' && !/^\d{1,6}$/.test(v.retention[k])) errors[`retention.${k}`] = t.__('Enter a whole number, or leave the box empty.');
   }
@@ -110,6 +115,7 @@ export function toBody(v: FormValues, forPreview: boolean, t: Translator) {
     intervalMinutes: cron || !/^\d+$/.test(v.intervalMinutes) ? null : Number(v.intervalMinutes),
     cron: cron ? v.cron : null,
     timezone: v.timezone,
+    spreadMinutes: /^\d+$/.test(v.spreadMinutes) ? Number(v.spreadMinutes) : null,
     retention, enabled: v.enabled, noReboot: v.noReboot,
   };
 }
@@ -117,7 +123,7 @@ export function toBody(v: FormValues, forPreview: boolean, t: Translator) {
 function labels(t: Translator): Record<string, string> {
   const out: Record<string, string> = {
     name: t.__('The name'), intervalMinutes: t.__('The number of minutes'), cron: t.__('The cron expression'),
-    timezone: t.__('The timezone'), retention: t.__('Retention'), enabled: t.__('Enabled'), noReboot: t.__('Do not reboot'),
+    timezone: t.__('The timezone'), spreadMinutes: t.__('The spread'), retention: t.__('Retention'), enabled: t.__('Enabled'), noReboot: t.__('Do not reboot'),
   };
   for (const [k, [a, b]] of Object.entries(retentionFields(t))) out[`retention.${k}`] = t.sprintf(t.__('“%1$s … %2$s”'), a, b);
   return out;

@@ -13,6 +13,8 @@ import { realSleep } from '../context.js';
 
 export interface RequestBudgetLimits {
   perHour?: number | null;
+  /** A refilling provider's bucket size when it differs from perHour (shared-budget.ts). */
+  bucket?: number | null;
   perMinute?: number | null;
   perSecond?: number | null;
 }

@@ -14,12 +14,14 @@ const positiveLimit = z.number().int().positive().nullable().optional();
 /**
  * Fields every REST adapter's providers-file entry may carry besides its credentials.
  * `budget` overrides the provider's default request budget per field (null turns that
- * window off), e.g. `{ "perHour": 1800 }` when another tool shares the account.
+ * window off), e.g. `{ "perHour": 1800 }` when another tool shares the account. `bucket`: where
+ * the provider refills one request at a time (Hetzner), its bucket's size when that is not the
+ * hourly limit (a test double that refills faster, so a benchmark fits its time).
  */
 export const restTuningShape = {
   apiUrl: z.url({ protocol: /^https?$/, error: 'apiUrl must be an http(s) URL' }).optional(),
   budget: z
-    .object({ perHour: positiveLimit, perMinute: positiveLimit, perSecond: positiveLimit })
+    .object({ perHour: positiveLimit, perMinute: positiveLimit, perSecond: positiveLimit, bucket: positiveLimit })
     .strict()
     .optional(),
   /** Per attempt, in milliseconds. */

@@ -35,7 +35,7 @@ export function bucketWindows(type: string, limits: RequestBudgetLimits): Bucket
     // One token stays in reserve: the provider's bucket starts refilling when our first request
     // *arrives*, a moment after we took it, so a bucket as full as Hetzner's would run that
     // moment ahead and spend one token the provider has not refilled yet (the bench saw it).
-    if (REFILLING.has(type) && windowMs === 3_600_000) { out.push({ windowMs, capacity: Math.max(1, l - 1), refillPerMs: l / windowMs }); return; }
+    if (REFILLING.has(type) && windowMs === 3_600_000) { out.push({ windowMs, capacity: Math.max(1, Math.min(l, limits.bucket ?? l) - 1), refillPerMs: l / windowMs }); return; }
     const capacity = Math.max(1, Math.floor(l / 2));
     out.push({ windowMs, capacity, refillPerMs: Math.max(1, l - capacity) / windowMs });
   };
