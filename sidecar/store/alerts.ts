@@ -136,3 +136,22 @@ export async function deliveryCounts(db: DB): Promise<Array<{ channel: string; s
     .groupBy(['channel', 'status']).execute();
   return rows.map((r) => ({ channel: r.channel, status: r.status, n: Number(r.n) }));
 }
+
+/** Servers in an open critical incident, oldest first (the screens' critical notice). */
+export async function openCriticalIncidents(db: DB, limit: number): Promise<Array<{ server_id: number; server_name: string | null }>> {
+  const rows = await db.selectFrom('ss_incidents').select(['server_id', 'server_name'])
+    .where('open_server_id', 'is not', null).where('state', '=', 'critical').orderBy('started_at').limit(limit).execute();
+  return rows.map((r) => ({ server_id: Number(r.server_id), server_name: r.server_name }));
+}
+
+/** Every server with an open incident (not ok), by id. */
+export async function serversWithOpenIncidents(db: DB): Promise<number[]> {
+  const rows = await db.selectFrom('ss_incidents').select('server_id').where('open_server_id', 'is not', null).orderBy('open_server_id').execute();
+  return rows.map((r) => Number(r.server_id));
+}
+
+/** When the named run (e.g. the health evaluation) last finished, by any sidecar. */
+export async function lastRunAt(db: DB, name: string): Promise<Date | null> {
+  const run = await db.selectFrom('ss_alert_runs').select('last_run_at').where('name', '=', name).executeTakeFirst();
+  return run?.last_run_at ?? null;
+}

@@ -7,6 +7,7 @@ import type { ServerHealth } from '../../health/state.js';
 import { timelineItems } from '../../health/timeline.js';
 import { countByKind, timelineLayout, type TimelineKind } from '../../health/timeline-svg.js';
 import { serverDisplayName } from '../../host.js';
+import { lastRunAt, openCriticalIncidents, serversWithOpenIncidents } from '../../store/alerts.js';
 import type { AppContext } from '../context.js';
 import type { Translator } from './i18n.js';
 import { timelineKindLabels } from './health-words.js';
@@ -18,8 +19,7 @@ const failingAfter = (app: AppContext) => app.alerts?.deps.config.failingAfter ?
  * decided, so every screen can afford it. At most 100 are counted ("100+").
  */
 export async function criticalServers(app: AppContext): Promise<{ count: number; names: string[] }> {
-  const rows = await app.db.selectFrom('ss_incidents').select(['server_id', 'server_name'])
-    .where('open_server_id', 'is not', null).where('state', '=', 'critical').orderBy('started_at').limit(101).execute();
+  const rows = await openCriticalIncidents(app.db, 101);
   return { count: rows.length, names: rows.slice(0, 3).map((r) => r.server_name || `#${Number(r.server_id)}`) };
 }
 
@@ -34,12 +34,9 @@ export async function attentionServerIds(app: AppContext): Promise<number[]> {
   const now = await app.clock.now(app.db);
   const checkMs = app.alerts?.deps.config.checkMs;
   if (checkMs !== undefined) {
-    const run = await app.db.selectFrom('ss_alert_runs').select('last_run_at').where('name', '=', 'evaluate').executeTakeFirst();
-    const at = run?.last_run_at ? new Date(run.last_run_at).getTime() : null;
-    if (at !== null && now.getTime() - at <= 2 * checkMs + 5000) {
-      const rows = await app.db.selectFrom('ss_incidents').select('server_id').where('open_server_id', 'is not', null).orderBy('open_server_id').execute();
-      return rows.map((r) => Number(r.server_id));
-    }
+    const last = await lastRunAt(app.db, 'evaluate');
+    const at = last ? new Date(last).getTime() : null;
+    if (at !== null && now.getTime() - at <= 2 * checkMs + 5000) return await serversWithOpenIncidents(app.db);
   }
   const all = await computeAllHealth(app.db, now, failingAfter(app));
   return [...all.values()].filter((s) => s.state !== 'ok').map((s) => s.serverId).sort((a, b) => a - b);
