@@ -8,7 +8,7 @@
  * License:           GPL-2.0-or-later
  * Text Domain:       ss-host-standin
  *
- * Everything here imitates the host's contract (DESIGN.md "The host panel"): post type
+ * Everything here imitates the host's contract (docs/architecture.md, "The host panel"): post type
  * `wpcd_app_server`, status `private`, meta keys wpcd_server_*, and
  * do_action( 'wpcd_server_wordpress-app_take_a_snapshot_action_successful', $server_id, $action, $success, $result ).
  */

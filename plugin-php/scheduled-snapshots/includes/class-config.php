@@ -83,7 +83,7 @@ final class Config {
 		return $server_id > 0 && (bool) apply_filters( 'ss_user_can_manage_server', $can, $server_id );
 	}
 
-	/** The host panel's server post type (DESIGN.md: a setting with this default). */
+	/** The host panel's server post type (docs/architecture.md: a setting with this default). */
 	public static function host_post_type(): string {
 		$type = apply_filters( 'ss_host_post_type', 'wpcd_app_server' );
 		return is_string( $type ) && '' !== $type ? $type : 'wpcd_app_server';

@@ -1,6 +1,6 @@
 <?php
 /**
- * The request signature shared with the sidecar (DESIGN.md "Signed requests", a contract).
+ * The request signature shared with the sidecar (docs/api.md, "Signed requests", a contract).
  *
  * X-SS-Signature = hex HMAC-SHA256( secret,
  *     METHOD \n PATH_WITH_QUERY \n TIMESTAMP \n NONCE \n ACTOR \n hex SHA-256( BODY ) )
