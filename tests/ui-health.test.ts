@@ -82,6 +82,13 @@ describe('Snapshots list: Needs attention', () => {
     expect(attention.text).toContain('<input type="hidden" name="needsAttention" value="1" />');
     noLiveMarkup(attention.text);
   });
+
+  test('when a server manager may see only the healthy server, then the view link counts none of the others', async () => {
+    const mine = await render('snapshots', { servers: [healthy] });
+    expect(mine.text).toMatch(/id="ss-view-needs-attention"[^>]*>Needs attention <span class="count">\(0\)<\/span>/);
+    const both = await render('snapshots', { servers: [healthy, broken] });
+    expect(both.text).toMatch(/id="ss-view-needs-attention"[^>]*>Needs attention <span class="count">\(1\)<\/span>/);
+  });
 });
 
 describe('server box', () => {

@@ -42,8 +42,7 @@ export async function scheduleById(app: AppContext, id: number): Promise<Schedul
 
 async function toViews(app: AppContext, rows: SnapshotRow[]): Promise<SnapshotView[]> {
   const scheduleIds = [...new Set(rows.map((r) => r.schedule_id).filter((x): x is number => x !== null).map(Number))];
-  const names = await scheduleNames(app.db, scheduleIds);
-  const servers = await app.host.getServers(rows.map((r) => Number(r.server_id)));
+  const [names, servers] = await Promise.all([scheduleNames(app.db, scheduleIds), app.host.getServers(rows.map((r) => Number(r.server_id)))]);
   const known = new Set(app.providers.keys());
   return rows.map((r) => {
     const provider = r.provider ? app.providers.get(r.provider) : undefined;

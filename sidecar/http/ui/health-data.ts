@@ -30,14 +30,16 @@ export async function criticalServers(app: AppContext): Promise<{ count: number;
  * server that is not ok. So while its last pass is recent (any sidecar's; two periods), the
  * open incidents are the answer, one indexed query; otherwise (no worker runs) it is judged now.
  */
-export async function attentionServerIds(app: AppContext): Promise<number[]> {
-  const now = await app.clock.now(app.db);
+export async function attentionServerIds(app: AppContext, clock?: Promise<Date>): Promise<number[]> {
   const checkMs = app.alerts?.deps.config.checkMs;
-  if (checkMs !== undefined) {
-    const last = await lastRunAt(app.db, 'evaluate');
-    const at = last ? new Date(last).getTime() : null;
-    if (at !== null && now.getTime() - at <= 2 * checkMs + 5000) return await serversWithOpenIncidents(app.db);
-  }
+  // The three reads at once: while the worker's pass is recent (the usual case) that is the answer.
+  const [now, last, open] = await Promise.all([
+    clock ?? app.clock.now(app.db),
+    checkMs === undefined ? null : lastRunAt(app.db, 'evaluate'),
+    checkMs === undefined ? null : serversWithOpenIncidents(app.db),
+  ]);
+  const at = last ? new Date(last).getTime() : null;
+  if (checkMs !== undefined && open && at !== null && now.getTime() - at <= 2 * checkMs + 5000) return open;
   const all = await computeAllHealth(app.db, now, failingAfter(app));
   return [...all.values()].filter((s) => s.state !== 'ok').map((s) => s.serverId).sort((a, b) => a - b);
 }

@@ -15,28 +15,35 @@ import { actorOf } from '../signature.js';
 import { parseRenderContext, type RenderContext } from './context.js';
 import * as data from './data.js';
 import * as hd from './health-data.js';
-import { helpersFor, renderView, type Helpers } from './render.js';
+import { translatorFor, type Translator } from './i18n.js';
+import { helpersFor, renderView } from './render.js';
 import * as form from './schedule-form.js';
 import { retention as retentionWords, frequency as frequencyWords } from './words.js';
+
+/** What a screen's reads get: the user's language and the database's clock (read once per render). */
+interface ScreenEnv { t: Translator; now: Promise<Date> }
 
 export function uiRouter(app: AppContext): Router {
   const r = Router();
 
-  async function page(req: Request, res: Response, screen: (ctx: RenderContext, h: Helpers) => Promise<[string, Record<string, unknown>]>) {
+  /**
+   * One screen: its reads, the clock and the critical notice go to the database at once (the
+   * pool's connections), so a render waits for the slowest read, not for the sum of them.
+   */
+  async function page(req: Request, res: Response, screen: (ctx: RenderContext, env: ScreenEnv) => Promise<[string, Record<string, unknown>]>) {
     const ctx = parseRenderContext(req.query.ctx);
-    const h = helpersFor(ctx, await app.clock.now(app.db));
-    let view: string;
-    let vars: Record<string, unknown>;
-    try {
-      [view, vars] = await screen(ctx, h);
-    } catch (e) {
+    const now = app.clock.now(app.db);
+    // Our own screens say so while anything is critical; the server box is the host's screen.
+    const critical = req.path === '/server-box' ? null : hd.criticalServers(app);
+    const shown = screen(ctx, { t: translatorFor(ctx.locale), now }).catch((e: unknown): [string, Record<string, unknown>] => {
       // A thing that is gone (deleted schedule or snapshot, bad id): the screen says so.
       if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 400)) throw e;
-      [view, vars] = ['missing', { code: e.code }];
-    }
-    // Our own screens say so while anything is critical; the server box is the host's screen.
-    if (view !== 'server-box') vars.critical = await hd.criticalServers(app);
-    res.type('html').send(await renderView(view, h, vars));
+      return ['missing', { code: e.code }];
+    });
+    // Nothing may be left unawaited when one of them fails.
+    const [at, crit, [view, vars]] = await Promise.all([now, critical, shown]);
+    if (crit) vars.critical = crit;
+    res.type('html').send(await renderView(view, helpersFor(ctx, at), vars));
   }
 
   const id = (v: string | undefined) => (v && /^[1-9]\d{0,14}$/.test(v) ? Number(v) : null);
@@ -94,7 +101,8 @@ export function uiRouter(app: AppContext): Router {
     // Independent reads, so on separate pool connections at once: the screen waits for the slowest, not the sum.
     const [listing, attention, timeline, choices] = await Promise.all([
       listingOf(),
-      hd.attentionServerIds(app).then((ids) => ids.length),
+      // A server manager who is not an administrator counts only the servers they may see.
+      hd.attentionServerIds(app, h.now).then((ids) => (ctx.servers ? ids.filter((s) => ctx.servers!.includes(s)) : ids).length),
       filters.serverId ? hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null,
       data.filterChoices(app, ctx.servers),
     ]);
