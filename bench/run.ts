@@ -211,6 +211,8 @@ function report(r: Results) {
       [`GET /api/v1/snapshots (${Number((r.list as { rows?: number }).rows ?? 0).toLocaleString('en-US')} rows)`, 'p50 ms', 'p95 ms', 'p99 ms', 'items'],
       ...l.cases.map((c) => [String(c.name), fmt(c.p50Ms as number), fmt(c.p95Ms as number), fmt(c.p99Ms as number), String(c.items)]),
     ]));
+    const sc = (r.list as { screen?: { p50Ms: number | null; p95Ms: number | null; bytes: number } }).screen;
+    if (sc) out.push(`GET /ui/v1/snapshots (the Snapshots screen's render, sidecar only): p50 ${fmt(sc.p50Ms)} ms, p95 ${fmt(sc.p95Ms)} ms, ${sc.bytes.toLocaleString('en-US')} bytes`);
     out.push('');
   }
   const b = r.budget as Record<string, unknown> | undefined;
