@@ -295,4 +295,9 @@ export const migrations: Record<string, Migration> = {
   // NULL = the default for its timing (sidecar/slots.ts spreadWindowMinutes).
   '0024_schedule_spread_minutes': ddl((db) => sql`
     ALTER TABLE ${T('ss_schedules')} ADD COLUMN spread_minutes SMALLINT UNSIGNED NULL AFTER timezone`.execute(db)),
+
+  // Every screen asks for the open critical incidents (the notice): the open ones of a state,
+  // in server order, straight from the index — not a scan of every open incident and a sort.
+  '0025_incidents_open_state_index': ddl((db) => sql`
+    ALTER TABLE ${T('ss_incidents')} ADD KEY open_state_idx (state, open_server_id)`.execute(db)),
 };

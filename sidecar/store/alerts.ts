@@ -137,11 +137,17 @@ export async function deliveryCounts(db: DB): Promise<Array<{ channel: string; s
   return rows.map((r) => ({ channel: r.channel, status: r.status, n: Number(r.n) }));
 }
 
-/** Servers in an open critical incident, oldest first (the screens' critical notice). */
+/** Servers in an open critical incident, by server id (the screens' critical notice). */
 export async function openCriticalIncidents(db: DB, limit: number): Promise<Array<{ server_id: number; server_name: string | null }>> {
   const rows = await db.selectFrom('ss_incidents').select(['server_id', 'server_name'])
-    .where('open_server_id', 'is not', null).where('state', '=', 'critical').orderBy('started_at').limit(limit).execute();
+    .where('state', '=', 'critical').where('open_server_id', 'is not', null).orderBy('open_server_id').limit(limit).execute();
   return rows.map((r) => ({ server_id: Number(r.server_id), server_name: r.server_name }));
+}
+
+/** How many servers have an open incident (not ok): the open index counted, no rows read. */
+export async function countOpenIncidents(db: DB): Promise<number> {
+  const row = await db.selectFrom('ss_incidents').select((eb) => eb.fn.countAll<number>().as('n')).where('open_server_id', 'is not', null).executeTakeFirst();
+  return Number(row?.n ?? 0);
 }
 
 /** Every server with an open incident (not ok), by id. */

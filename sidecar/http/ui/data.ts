@@ -73,9 +73,34 @@ export async function snapshotsPage(app: AppContext, filters: SnapshotFilters, l
   return { items: await toViews(app, rows), nextCursor: more && last ? encodeCursor(Number(last.id)) : null };
 }
 
+/**
+ * The panel's servers for the list's filter, kept for CHOICES_MS per sidecar: reading 500 of
+ * 10,000 servers with their names costs more than the rest of the screen together, and the
+ * list is the same from one render to the next. A server added since may be missing from the
+ * drop-down for that long (never from the list itself); a filter on a server the kept list
+ * does not hold reads them again.
+ */
+const CHOICES_MS = 30_000;
+const serverChoices = new WeakMap<AppContext, { at: number; servers: Promise<Array<{ id: number; name: string }>> }>();
+
+function serverNamesFor(app: AppContext, selected?: number): Promise<Array<{ id: number; name: string }>> {
+  const kept = serverChoices.get(app);
+  if (kept && Date.now() - kept.at < CHOICES_MS) {
+    return kept.servers.then((list) => (selected === undefined || list.some((s) => s.id === selected) ? list : fresh()));
+  }
+  return fresh();
+  function fresh() {
+    const servers = app.host.serverNames({ limit: 500 });
+    serverChoices.set(app, { at: Date.now(), servers });
+    // A failed read is not kept: the next render asks again.
+    servers.catch(() => { if (serverChoices.get(app)?.servers === servers) serverChoices.delete(app); });
+    return servers;
+  }
+}
+
 /** The choices of the list's filters: servers (host panel) and schedules, by name. */
-export async function filterChoices(app: AppContext, allowed?: number[]) {
-  const [servers, schedules] = await Promise.all([app.host.serverNames({ limit: 500 }), scheduleChoices(app.db, 1000)]);
+export async function filterChoices(app: AppContext, allowed?: number[], selected?: number) {
+  const [servers, schedules] = await Promise.all([serverNamesFor(app, selected), scheduleChoices(app.db, 1000)]);
   return { servers: allowed ? servers.filter((s) => allowed.includes(s.id)) : servers, schedules };
 }
 

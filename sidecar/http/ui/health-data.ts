@@ -7,7 +7,7 @@ import type { ServerHealth } from '../../health/state.js';
 import { timelineItems } from '../../health/timeline.js';
 import { countByKind, timelineLayout, type TimelineKind } from '../../health/timeline-svg.js';
 import { serverDisplayName } from '../../host.js';
-import { lastRunAt, openCriticalIncidents, serversWithOpenIncidents } from '../../store/alerts.js';
+import { countOpenIncidents, lastRunAt, openCriticalIncidents, serversWithOpenIncidents } from '../../store/alerts.js';
 import type { AppContext } from '../context.js';
 import type { Translator } from './i18n.js';
 import { timelineKindLabels } from './health-words.js';
@@ -42,6 +42,22 @@ export async function attentionServerIds(app: AppContext, clock?: Promise<Date>)
   if (checkMs !== undefined && open && at !== null && now.getTime() - at <= 2 * checkMs + 5000) return open;
   const all = await computeAllHealth(app.db, now, failingAfter(app));
   return [...all.values()].filter((s) => s.state !== 'ok').map((s) => s.serverId).sort((a, b) => a - b);
+}
+
+/**
+ * The "Needs attention (N)" count: the open incidents counted on their index while the worker's
+ * pass is recent; a list limited to some servers (a server manager) counts those of them.
+ */
+export async function attentionCount(app: AppContext, clock: Promise<Date>, allowed?: number[]): Promise<number> {
+  const checkMs = app.alerts?.deps.config.checkMs;
+  if (allowed || checkMs === undefined) {
+    const ids = await attentionServerIds(app, clock);
+    return allowed ? ids.filter((s) => allowed.includes(s)).length : ids.length;
+  }
+  const [now, last, n] = await Promise.all([clock, lastRunAt(app.db, 'evaluate'), countOpenIncidents(app.db)]);
+  const at = last ? new Date(last).getTime() : null;
+  if (at !== null && now.getTime() - at <= 2 * checkMs + 5000) return n;
+  return (await attentionServerIds(app, Promise.resolve(now))).length;
 }
 
 export async function serverHealthLine(app: AppContext, serverId: number): Promise<ServerHealth | null> {

@@ -102,9 +102,9 @@ export function uiRouter(app: AppContext): Router {
     const [listing, attention, timeline, choices] = await Promise.all([
       listingOf(),
       // A server manager who is not an administrator counts only the servers they may see.
-      hd.attentionServerIds(app, h.now).then((ids) => (ctx.servers ? ids.filter((s) => ctx.servers!.includes(s)) : ids).length),
+      hd.attentionCount(app, h.now, ctx.servers),
       filters.serverId ? hd.serverTimeline(app, h.t, Number(filters.serverId), days(a.ss_days)) : null,
-      data.filterChoices(app, ctx.servers),
+      data.filterChoices(app, ctx.servers, filters.serverId ? Number(filters.serverId) : undefined),
     ]);
     return ['snapshots', { ...listing, filters, prev, choices, attention, timeline }];
   }));
