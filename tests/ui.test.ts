@@ -87,6 +87,13 @@ describe('every screen', () => {
 });
 
 describe('Snapshots list', () => {
+  test('when a server is added after the list was shown and the list is filtered to it, then the filter names it', async () => {
+    await render('snapshots');
+    const late = await addServer(t, { title: 'late-arrival-1' });
+    const res = await render('snapshots', { args: { serverId: String(late) } });
+    expect(res.text).toContain(`<option value="${late}" selected='selected'>late-arrival-1</option>`);
+  });
+
   test('when columns are hidden in Screen Options, then their header and cells carry "hidden", and the list has WordPress list-table markup', async () => {
     const res = await render('snapshots', { hidden: ['size', 'provider'] });
     expect(res.text).toContain('wp-list-table widefat fixed striped');
