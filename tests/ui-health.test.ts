@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../sidecar/db.js';
+import { assignmentHealth } from '../sidecar/health/state.js';
+import { healthReason } from '../sidecar/http/ui/health-words.js';
+import { translatorFor } from '../sidecar/http/ui/i18n.js';
 import type { Sidecar } from '../sidecar/sidecar.js';
 import { addServer, createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { api, runUntilIdle, sidecarFor } from './helpers/sidecar.js';
@@ -97,7 +100,7 @@ describe('server box', () => {
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/id="ss-server-health" data-state="critical"><strong>Health: Critical<\/strong> — since \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
     expect(res.text).toContain('schedule “Hourly &lt;script&gt;');
-    expect(res.text).toContain('class="ss-health-reason"');
+    expect(res.text).toContain('<span class="ss-health-reason">There is no good snapshot yet, older than 2 hours (critical). The provider refused &lt;script&gt;');
     noLiveMarkup(res.text);
   });
 
@@ -128,6 +131,9 @@ describe('server box', () => {
   test('when the user reads German, then the health line, the picture and its text are German', async () => {
     const res = await render('server-box', { serverId: broken, locale: 'de_DE' });
     expect(res.text).toContain('Zustand: Kritisch');
+    // Why, in German; the provider's own words stay as the provider wrote them (as text).
+    expect(res.text).toContain('<span class="ss-health-reason">Es gibt noch keinen guten Snapshot, älter als 2 Stunden (kritisch). The provider refused &lt;script&gt;');
+    expect(res.text).not.toContain('There is no good snapshot yet');
     expect(res.text).toContain('4 Snapshots in den letzten 30 Tagen: 4 fehlgeschlagen.');
     expect(res.text).toContain('>Behalten<');
     expect(res.text).not.toContain('>Problems<');
@@ -185,6 +191,7 @@ describe('dashboard widget', () => {
     noLiveMarkup(res.text);
     const de = await render('dashboard', { locale: 'de_DE' });
     expect(de.text).toContain('1 Server Kritisch');
+    expect(de.text).toContain('Es gibt noch keinen guten Snapshot, älter als 2 Stunden (kritisch).');
     expect(de.text).toContain('Braucht Aufmerksamkeit');
   });
 
@@ -299,5 +306,32 @@ describe('Needs attention: what the alert worker found, or judged now', () => {
     const view = await render('snapshots', { args: { needsAttention: '1' } });
     expect(rows(view.text)).toHaveLength(4);
     for (const row of view.text.match(/<tr id="ss-snapshot-[\s\S]*?<\/tr>/g) ?? []) expect(row).not.toContain('web-1');
+  });
+});
+
+describe('why a server is not ok, in the user\'s language', () => {
+  const now = new Date('2026-03-10T12:00:00Z');
+  const facts = {
+    serverId: 7, scheduleId: 1, scheduleName: 'Hourly', enabled: true, timing: { intervalMinutes: 60, cron: null, timezone: 'UTC', spreadMinutes: 0 },
+    warnAfterMinutes: 120, criticalAfterMinutes: 1440, assignedAt: new Date('2026-03-01T00:00:00Z'), problem: null,
+    lastGoodAt: new Date('2026-03-10T09:00:00Z'), lastAttemptAt: new Date('2026-03-10T09:00:00Z'), lastOkAttemptAt: new Date('2026-03-10T09:00:00Z'),
+    failedInRow: 0, firstFailedAt: null, lastFailedReason: null,
+  };
+  const when = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+
+  test('when slots were missed, then German says how many and what to check, with the newest good snapshot\'s date', () => {
+    const h = assignmentHealth(facts as Parameters<typeof assignmentHealth>[0], now, 5);
+    expect(h.state).toBe('warning');
+    expect(h.reason).toContain('No snapshot was taken for the last 2 scheduled times');
+    expect(healthReason(translatorFor('de_DE'), h.why, when)).toBe(
+      'Der neueste gute Snapshot ist vom 2026-03-10 09:00, älter als 2 Stunden. Zu den letzten 2 geplanten Zeitpunkten wurde kein Snapshot erstellt; prüfen Sie, ob ein Sidecar läuft.');
+  });
+
+  test('when the last attempts failed, then the sentence counts them and keeps the provider\'s words', () => {
+    const h = assignmentHealth({ ...facts, lastGoodAt: new Date('2026-03-10T11:00:00Z'), lastAttemptAt: new Date('2026-03-10T11:55:00Z'), lastOkAttemptAt: new Date('2026-03-10T08:00:00Z'),
+      failedInRow: 3, firstFailedAt: new Date('2026-03-10T09:00:00Z'), lastFailedReason: 'quota exceeded' } as Parameters<typeof assignmentHealth>[0], now, 3);
+    expect(h.state).toBe('failing');
+    expect(healthReason(translatorFor('de_DE'), h.why, when)).toBe('Die letzten 3 Versuche sind fehlgeschlagen. quota exceeded');
+    expect(healthReason(translatorFor('en_US'), h.why, when)).toBe(h.reason);
   });
 });

@@ -45,6 +45,19 @@ export interface AssignmentFacts {
   lastFailedReason: string | null;
 }
 
+/**
+ * What `reason` says, as data: the screens build the sentence in the user's language from it
+ * (ui/health-words.ts); `reason` is the English sentence of the API, the alerts and the logs.
+ */
+export interface HealthWhy {
+  state: Exclude<HealthState, 'ok'>;
+  lastGoodAt: Date | null;
+  /** The threshold passed (warning, critical), in minutes; 0 for failing. */
+  minutes: number;
+  failuresInRow: number;
+  cause: { kind: 'problem' | 'provider'; text: string } | { kind: 'missed'; count: number } | null;
+}
+
 export interface AssignmentHealth {
   serverId: number;
   scheduleId: number;
@@ -52,6 +65,7 @@ export interface AssignmentHealth {
   state: HealthState;
   since: Date | null;
   reason: string | null;
+  why: HealthWhy | null;
   lastGoodAt: Date | null;
   failuresInRow: number;
   warnAfterMinutes: number;
@@ -81,7 +95,7 @@ export function assignmentHealth(f: AssignmentFacts, now: Date, failingAfter: nu
     serverId: f.serverId, scheduleId: f.scheduleId, scheduleName: f.scheduleName, lastGoodAt: f.lastGoodAt,
     warnAfterMinutes: th.warnAfterMinutes, criticalAfterMinutes: th.criticalAfterMinutes,
   };
-  if (!f.enabled) return { ...base, state: 'ok', since: null, reason: null, failuresInRow: 0 };
+  if (!f.enabled) return { ...base, state: 'ok', since: null, reason: null, why: null, failuresInRow: 0 };
 
   // Consecutive failures, newest first: slots never taken since the latest attempt, then (if
   // that attempt failed) the failed attempts since the last one that did not.
@@ -96,25 +110,29 @@ export function assignmentHealth(f: AssignmentFacts, now: Date, failingAfter: nu
   const ageFrom = f.lastGoodAt ?? f.assignedAt;
   const ageMs = now.getTime() - ageFrom.getTime();
   const providerReason = lastAttemptFailed && missed.count === 0 ? f.lastFailedReason : null;
-  const cause = f.problem
-    ?? providerReason
-    ?? (missed.count > 0 ? `No snapshot was taken for the last ${missed.count} scheduled time${missed.count === 1 ? '' : 's'}; check that a sidecar is running.` : null)
-    ?? (lastAttemptFailed ? f.lastFailedReason : null);
+  const causeWhy: HealthWhy['cause'] = f.problem !== null ? { kind: 'problem', text: f.problem }
+    : providerReason !== null ? { kind: 'provider', text: providerReason }
+      : missed.count > 0 ? { kind: 'missed', count: missed.count }
+        : lastAttemptFailed && f.lastFailedReason !== null ? { kind: 'provider', text: f.lastFailedReason } : null;
+  const cause = causeWhy === null ? null : causeWhy.kind === 'missed'
+    ? `No snapshot was taken for the last ${causeWhy.count} scheduled time${causeWhy.count === 1 ? '' : 's'}; check that a sidecar is running.`
+    : causeWhy.text;
   const goodWords = f.lastGoodAt ? `The newest good snapshot is from ${f.lastGoodAt.toISOString()}` : 'There is no good snapshot yet';
+  const why = (state: HealthWhy['state'], minutes: number): HealthWhy => ({ state, lastGoodAt: f.lastGoodAt, minutes, failuresInRow, cause: causeWhy });
 
   if (ageMs > th.criticalAfterMinutes * 60_000) {
     return { ...base, state: 'critical', since: new Date(ageFrom.getTime() + th.criticalAfterMinutes * 60_000), failuresInRow,
-      reason: `${goodWords}, older than ${minutesText(th.criticalAfterMinutes)} (critical).${cause ? ` ${cause}` : ''}` };
+      reason: `${goodWords}, older than ${minutesText(th.criticalAfterMinutes)} (critical).${cause ? ` ${cause}` : ''}`, why: why('critical', th.criticalAfterMinutes) };
   }
   if (failuresInRow >= failingAfter) {
     return { ...base, state: 'failing', since: streakStart, failuresInRow,
-      reason: `The last ${failuresInRow} attempt${failuresInRow === 1 ? '' : 's'} failed.${cause ? ` ${cause}` : ''}` };
+      reason: `The last ${failuresInRow} attempt${failuresInRow === 1 ? '' : 's'} failed.${cause ? ` ${cause}` : ''}`, why: why('failing', 0) };
   }
   if (ageMs > th.warnAfterMinutes * 60_000) {
     return { ...base, state: 'warning', since: new Date(ageFrom.getTime() + th.warnAfterMinutes * 60_000), failuresInRow,
-      reason: `${goodWords}, older than ${minutesText(th.warnAfterMinutes)}.${cause ? ` ${cause}` : ''}` };
+      reason: `${goodWords}, older than ${minutesText(th.warnAfterMinutes)}.${cause ? ` ${cause}` : ''}`, why: why('warning', th.warnAfterMinutes) };
   }
-  return { ...base, state: 'ok', since: null, reason: null, failuresInRow };
+  return { ...base, state: 'ok', since: null, reason: null, why: null, failuresInRow };
 }
 
 export interface ServerHealth {
@@ -123,6 +141,7 @@ export interface ServerHealth {
   state: HealthState;
   since: Date | null;
   reason: string | null;
+  why: HealthWhy | null;
   scheduleId: number | null;
   scheduleName: string | null;
   lastGoodAt: Date | null;
@@ -139,7 +158,7 @@ export function serverHealth(serverId: number, serverName: string | null, list: 
   const good = list.map((a) => a.lastGoodAt?.getTime() ?? 0).reduce((x, y) => Math.max(x, y), 0);
   return {
     serverId, serverName,
-    state: worst?.state ?? 'ok', since: worst?.since ?? null, reason: worst?.reason ?? null,
+    state: worst?.state ?? 'ok', since: worst?.since ?? null, reason: worst?.reason ?? null, why: worst?.why ?? null,
     scheduleId: worst && worst.state !== 'ok' ? worst.scheduleId : null,
     scheduleName: worst && worst.state !== 'ok' ? worst.scheduleName : null,
     lastGoodAt: good > 0 ? new Date(good) : null,

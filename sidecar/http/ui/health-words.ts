@@ -1,6 +1,30 @@
+import type { HealthWhy } from '../../health/state.js';
 import type { TimelineItem, TimelineKind } from '../../health/timeline-svg.js';
 import type { Translator } from './i18n.js';
-import { lastError, retentionReason } from './words.js';
+import { lastError, retentionReason, serverProblem } from './words.js';
+
+/** "2 hours", "1 day", "90 minutes": a health threshold in words. */
+function thresholdWords(t: Translator, m: number): string {
+  if (m % 1440 === 0) return t.sprintf(t._n('%d day', '%d days', m / 1440), m / 1440);
+  if (m % 60 === 0) return t.sprintf(t._n('%d hour', '%d hours', m / 60), m / 60);
+  return t.sprintf(t._n('%d minute', '%d minutes', m), m);
+}
+
+/** Why a server is not ok, in the user's language (the sentence `reason` says in English). */
+export function healthReason(t: Translator, why: HealthWhy | null, when: (d: Date) => string): string {
+  if (!why) return '';
+  const good = why.lastGoodAt ? t.sprintf(t.__('The newest good snapshot is from %s'), when(why.lastGoodAt)) : t.__('There is no good snapshot yet');
+  const head = why.state === 'failing'
+    ? t.sprintf(t._n('The last %d attempt failed.', 'The last %d attempts failed.', why.failuresInRow), why.failuresInRow)
+    : why.state === 'critical'
+      ? t.sprintf(t.__('%1$s, older than %2$s (critical).'), good, thresholdWords(t, why.minutes))
+      : t.sprintf(t.__('%1$s, older than %2$s.'), good, thresholdWords(t, why.minutes));
+  const c = why.cause;
+  const cause = c === null ? ''
+    : c.kind === 'missed' ? t.sprintf(t._n('No snapshot was taken for the last %d scheduled time; check that a sidecar is running.', 'No snapshot was taken for the last %d scheduled times; check that a sidecar is running.', c.count), c.count)
+      : c.kind === 'problem' ? serverProblem(t, c.text) : lastError(t, c.text);
+  return cause ? `${head} ${cause}` : head;
+}
 
 /** Health and timeline words for the screens, in the user's language. */
 export function healthStateLabels(t: Translator): Record<string, string> {
