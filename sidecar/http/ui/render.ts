@@ -65,6 +65,8 @@ export function friendlyZone(zone: string): string {
  * Templates are compiled once per process (ejs's cache, keyed by file name, partials included):
  * compiling the Snapshots screen and its partials took longer than everything else the screen
  * does. NODE_ENV=development recompiles on every request, for editing views against a running sidecar.
+ * Includes name their file from the views folder ('/partials/…'): ejs then finds it without
+ * asking the file system on every include, as it does for a relative name.
  */
 export async function renderView(view: string, helpers: Helpers, data: Record<string, unknown>): Promise<string> {
   return await ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), { ...helpers, ...data, h: helpers }, {
