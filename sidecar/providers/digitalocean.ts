@@ -28,6 +28,7 @@ import {
   type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
+import { createDoBatchReads } from './digitalocean-batch.js';
 import { markerIdOfName } from './marker.js';
 
 export const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com';
@@ -77,10 +78,12 @@ const snapshotSchema = z.object({
 });
 type DoSnapshot = z.infer<typeof snapshotSchema>;
 
-const listSchema = z.object({
-  snapshots: z.array(snapshotSchema),
+const pagingShape = {
   links: z.object({ pages: z.object({ next: z.string().optional() }).partial().optional() }).partial().optional(),
-});
+  meta: z.object({ total: z.number().optional() }).partial().optional(),
+};
+const listSchema = z.object({ snapshots: z.array(snapshotSchema), ...pagingShape });
+const actionListSchema = z.object({ actions: z.array(actionSchema), ...pagingShape });
 
 /** A busy droplet answers 422 (or 409) with a message like "Droplet already has a pending event." */
 const isBusy = (f: HttpFailure): boolean =>
@@ -111,7 +114,7 @@ function numericId(value: string, what: string): string {
 }
 
 /** The `page` of a `links.pages.next` URL. We never request the URL itself: it names the public host, not apiUrl. */
-function nextPage(body: z.infer<typeof listSchema>): number | null {
+function nextPage(body: Pick<z.infer<typeof listSchema>, 'links'>): number | null {
   const next = body.links?.pages?.next;
   if (!next) return null;
   try {
@@ -273,6 +276,18 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     return http.request({ method: 'GET', url: `/v2/snapshots/${numericId(id, 'snapshot')}`, acceptStatuses: [404] });
   }
 
+  const batch = createDoBatchReads<DoAction, DoSnapshot>({
+    http, snapshotId: (s) => String(s.id), factsOf, followAction,
+    parseActions(data) {
+      const b = parseBody(actionListSchema, data, NAME, 'the account\'s actions');
+      return { actions: b.actions, total: b.meta?.total ?? null, hasNext: nextPage(b) !== null };
+    },
+    parseSnapshots(data) {
+      const b = parseBody(listSchema, data, NAME, 'the snapshot list');
+      return { snapshots: b.snapshots, total: b.meta?.total ?? null, hasNext: nextPage(b) !== null };
+    },
+  });
+
   return {
     slug,
     type: 'digitalocean',
@@ -358,6 +373,9 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       if (isGone(res)) return null;
       return factsOf(parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${providerSnapshotId}`).snapshot);
     },
+
+    describeMany: batch.describeMany,
+    batchReads: batch.batchReads,
 
     /**
      * DigitalOcean's snapshot list filters by resource type only (tagging is best effort), so

@@ -1,0 +1,74 @@
+/**
+ * DigitalOcean's batched status reads: a snapshot being made is a droplet action, so the
+ * engine follows its pending actions in the account's action list (`GET /v2/actions`, newest
+ * first, 200 a page) instead of one `GET /v2/actions/{id}` each, resolves each completed one to
+ * its snapshot as a single read does, and checks ownership before a delete in the account's
+ * snapshot list while that costs less than a GET each.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { databaseClock } from '../../sidecar/db.js';
+import type { RecordedRequest } from '../fakes/base.js';
+import { startFakeDigitalOcean } from '../fakes/digitalocean.js';
+import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { snapshotOf, takeNow } from '../helpers/providers.js';
+import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
+
+let t: TestDatabase;
+beforeAll(async () => { t = await createTestDatabase(); });
+afterAll(async () => { await t.drop(); });
+
+const is = (method: string, path: RegExp) => (rs: readonly RecordedRequest[]) => rs.filter((r) => r.method === method && path.test(r.path));
+const accountActions = is('GET', /^\/v2\/actions$/);
+const oneAction = is('GET', /^\/v2\/actions\/\d+$/);
+const dropletSnapshots = is('GET', /^\/v2\/droplets\/\d+\/snapshots$/);
+const snapshotList = is('GET', /^\/v2\/snapshots$/);
+const oneSnapshot = is('GET', /^\/v2\/snapshots\/\d+$/);
+
+describe('DigitalOcean batched reads through the engine', () => {
+  test('when 60 snapshot actions are in progress in an account with 300 older actions, then each round reads one page of the account\'s actions, not 60 action GETs; each finished one costs one look in its droplet\'s snapshots; the deletes check ownership from the snapshot list', async () => {
+    const fake = await startFakeDigitalOcean({ pendingPolls: 3, perHour: 1_000_000, perMinute: 1_000_000 });
+    fake.addOtherActions(300);
+    const clock = databaseClock();
+    const budget = { perHour: 1_000_000, perMinute: 1_000_000 };
+    const sc = await sidecarFor(t, { clock, concurrency: 100, sleep: async () => {}, providers: { 'digital-ocean': { type: 'digitalocean', token: fake.token, apiUrl: fake.url, budget } } });
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        fake.addDroplet(3_200_000 + i, `do-${i}`);
+        ids.push(await takeNow(sc, await addServer(t, { title: `do-${i}`, provider: 'digital-ocean', instanceId: String(3_200_000 + i) })));
+      }
+      await runUntilIdle(sc);
+      expect(fake.actions().filter((a) => a.type === 'snapshot')).toHaveLength(60);
+
+      let rounds = 0;
+      for (; rounds < 10; rounds++) {
+        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
+        if (states.every((s) => s === 'available')) break;
+        const before = fake.requests.length;
+        advance(clock, 70_000);
+        await runUntilIdle(sc);
+        const round = fake.requests.slice(before);
+        // Our 60 are the newest: one page of 200 holds them all, and it reaches older ids.
+        expect(accountActions(round)).toHaveLength(1);
+        expect(oneAction(round)).toHaveLength(0);
+      }
+      expect(rounds).toBeGreaterThanOrEqual(1);
+      // Each finished action is resolved to its snapshot once, in its droplet's list (as a single read does).
+      expect(dropletSnapshots(fake.requests)).toHaveLength(60);
+      expect(fake.snapshots()).toHaveLength(60);
+      for (const id of ids) expect((await snapshotOf(sc, id))?.providerSnapshotId).toMatch(/^\d+$/);
+
+      const mark = fake.requests.length;
+      for (const id of ids) expect((await api(sc, 'delete', `/api/v1/snapshots/${id}`)).status).toBeLessThan(300);
+      await runUntilIdle(sc);
+      const deletes = fake.requests.slice(mark);
+      expect(is('DELETE', /^\/v2\/snapshots\/\d+$/)(deletes)).toHaveLength(60);
+      expect(oneSnapshot(deletes)).toHaveLength(0);
+      expect(snapshotList(deletes).length).toBeLessThanOrEqual(4);
+      expect(fake.snapshots()).toHaveLength(0);
+    } finally {
+      await sc.stop(0);
+      await fake.close();
+    }
+  });
+});
