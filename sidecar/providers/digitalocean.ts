@@ -179,9 +179,9 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     return parseBody(z.object({ action: actionSchema }), res.data, NAME, `action ${actionId}`).action;
   }
 
-  /** Tag our snapshot (best effort: a failure is logged, never thrown; the snapshot is fine). */
+  /** Tag our snapshots, one request for all (best effort: a failure is logged, never thrown; the snapshots are fine). */
   let tagReady: Promise<void> | null = null;
-  async function tagSnapshot(snapshotId: string): Promise<void> {
+  async function tagSnapshots(snapshotIds: string[]): Promise<void> {
     if (tag === false) return;
     try {
       tagReady ??= http.request({ method: 'POST', url: '/v2/tags', data: { name: tag }, acceptStatuses: [422] }).then(() => undefined);
@@ -189,11 +189,11 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       await http.request({
         method: 'POST',
         url: `/v2/tags/${encodeURIComponent(tag)}/resources`,
-        data: { resources: [{ resource_id: snapshotId, resource_type: 'image' }] },
+        data: { resources: snapshotIds.map((id) => ({ resource_id: id, resource_type: 'image' })) },
       });
     } catch (err) {
       tagReady = null;
-      log.warn({ snapshot: snapshotId, error: err instanceof Error ? err.message : String(err) }, 'could not tag the DigitalOcean snapshot');
+      log.warn({ snapshots: snapshotIds, error: err instanceof Error ? err.message : String(err) }, 'could not tag the DigitalOcean snapshot');
     }
   }
 
@@ -225,7 +225,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       (name !== null ? await findSnapshot(server.instanceId, (s) => s.name === name) : null) ??
       (await findSnapshot(server.instanceId, inSpan));
     if (found) {
-      if (name !== null && found.name === name) await tagSnapshot(String(found.id));
+      if (name !== null && found.name === name) await tagSnapshots([String(found.id)]);
       return available(found);
     }
     if (!Number.isNaN(completed) && now() - completed < LISTING_LAG_MS) {
@@ -277,7 +277,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
   }
 
   const batch = createDoBatchReads<DoAction, DoSnapshot>({
-    http, snapshotId: (s) => String(s.id), factsOf, followAction,
+    http, snapshotId: (s) => String(s.id), nameOf: (s) => s.name, factsOf, followAction, tagSnapshots,
     parseActions(data) {
       const b = parseBody(actionListSchema, data, NAME, 'the account\'s actions');
       return { actions: b.actions, total: b.meta?.total ?? null, hasNext: nextPage(b) !== null };

@@ -1,9 +1,9 @@
 /**
  * DigitalOcean's batched status reads: a snapshot being made is a droplet action, so the
  * engine follows its pending actions in the account's action list (`GET /v2/actions`, newest
- * first, 200 a page) instead of one `GET /v2/actions/{id}` each, resolves each completed one to
- * its snapshot as a single read does, and checks ownership before a delete in the account's
- * snapshot list while that costs less than a GET each.
+ * first, 200 a page) instead of one `GET /v2/actions/{id}` each, finds the snapshots of the
+ * completed ones by name in the account's snapshot list and tags them in one request, and checks
+ * ownership before a delete in that list too — each list only while it costs less than a GET each.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
@@ -25,7 +25,7 @@ const snapshotList = is('GET', /^\/v2\/snapshots$/);
 const oneSnapshot = is('GET', /^\/v2\/snapshots\/\d+$/);
 
 describe('DigitalOcean batched reads through the engine', () => {
-  test('when 60 snapshot actions are in progress in an account with 300 older actions, then each round reads one page of the account\'s actions, not 60 action GETs; each finished one costs one look in its droplet\'s snapshots; the deletes check ownership from the snapshot list', async () => {
+  test('when 60 snapshot actions are in progress in an account with 300 older actions, then each round reads one page of the account\'s actions, not 60 action GETs; the finished ones are found in the account\'s snapshot list and tagged together; the deletes check ownership from the snapshot list', async () => {
     const fake = await startFakeDigitalOcean({ pendingPolls: 3, perHour: 1_000_000, perMinute: 1_000_000 });
     fake.addOtherActions(300);
     const clock = databaseClock();
@@ -53,9 +53,12 @@ describe('DigitalOcean batched reads through the engine', () => {
         expect(oneAction(round)).toHaveLength(0);
       }
       expect(rounds).toBeGreaterThanOrEqual(1);
-      // Each finished action is resolved to its snapshot once, in its droplet's list (as a single read does).
-      expect(dropletSnapshots(fake.requests)).toHaveLength(60);
+      // Finished actions are resolved to their snapshots by name in the account's snapshot list
+      // (a droplet's own list only for one finishing alone), and tagged in one request a batch.
+      expect(dropletSnapshots(fake.requests).length).toBeLessThanOrEqual(3);
+      expect(is('POST', /^\/v2\/tags\/[^/]+\/resources$/)(fake.requests).length).toBeLessThanOrEqual(4);
       expect(fake.snapshots()).toHaveLength(60);
+      for (const s of fake.snapshots()) expect(s.tags).toEqual(['scheduled-snapshots']);
       for (const id of ids) expect((await snapshotOf(sc, id))?.providerSnapshotId).toMatch(/^\d+$/);
 
       const mark = fake.requests.length;
