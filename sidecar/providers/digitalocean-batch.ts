@@ -41,8 +41,8 @@ export interface DoBatchDeps<A extends DoActionLike, S> {
   factsOf(s: S): SnapshotFacts;
   /** Tag our snapshots in one request (best effort, never throws). */
   tagSnapshots(ids: string[]): Promise<void>;
-  /** What a single read answers for this action of this server (the droplet's snapshot list once completed). */
-  followAction(server: ServerRef, action: A, name: string | null): Promise<ProviderSnapshot>;
+  /** What a single read answers for this action of this server (the droplet's snapshot list once completed); `tagNow` false: the caller tags. */
+  followAction(server: ServerRef, action: A, name: string | null, tagNow: boolean): Promise<ProviderSnapshot>;
 }
 
 export function createDoBatchReads<A extends DoActionLike, S>(deps: DoBatchDeps<A, S>) {
@@ -93,7 +93,8 @@ export function createDoBatchReads<A extends DoActionLike, S>(deps: DoBatchDeps<
         }
         const server: ServerRef = { serverId: 0, instanceId: ref.instanceId!, region: ref.region ?? null, name: null };
         // Whatever this one's follow-up says (or throws) its own read will say again: leave it to that.
-        const snap = await deps.followAction(server, action, ref.name ?? null).catch(() => null);
+        const snap = await deps.followAction(server, action, ref.name ?? null, false).catch(() => null);
+        if (snap?.state === 'available' && snap.name === ref.name) toTag.push(snap.providerSnapshotId);
         if (snap) out.set(batchReadKey(ref), { ...snap, name: snap.name ?? ref.name ?? null, markerSnapshotId: null, sourceInstanceId: ref.instanceId ?? null });
       }
     }

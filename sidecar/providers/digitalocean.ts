@@ -201,7 +201,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
    * Follow a snapshot action to its snapshot. `name` (ours) is the surest match; without it,
    * or if it was renamed, the snapshot created within the action's span.
    */
-  async function followAction(server: ServerRef, action: DoAction, name: string | null): Promise<ProviderSnapshot> {
+  async function followAction(server: ServerRef, action: DoAction, name: string | null, tagNow = true): Promise<ProviderSnapshot> {
     const actionId = String(action.id);
     if (action.resource_id != null && String(action.resource_id) !== server.instanceId) {
       throw new ProviderError('invalid', `${NAME} action ${actionId} belongs to droplet ${action.resource_id}, not ${server.instanceId}.`);
@@ -225,7 +225,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       (name !== null ? await findSnapshot(server.instanceId, (s) => s.name === name) : null) ??
       (await findSnapshot(server.instanceId, inSpan));
     if (found) {
-      if (name !== null && found.name === name) await tagSnapshots([String(found.id)]);
+      if (tagNow && name !== null && found.name === name) await tagSnapshots([String(found.id)]);
       return available(found);
     }
     if (!Number.isNaN(completed) && now() - completed < LISTING_LAG_MS) {

@@ -74,4 +74,36 @@ describe('DigitalOcean batched reads through the engine', () => {
       await fake.close();
     }
   });
+
+  test('when the account holds 5,000 snapshots and 20 actions finish together, then the account list (25 pages) is not read for them: each is found in its droplet\'s list, and they are tagged together, not one request each', async () => {
+    const fake = await startFakeDigitalOcean({ pendingPolls: 2, perHour: 1_000_000, perMinute: 1_000_000 });
+    for (let i = 0; i < 5000; i++) fake.addSnapshot({ dropletId: 1, name: `someone else's ${i}` });
+    const clock = databaseClock();
+    const budget = { perHour: 1_000_000, perMinute: 1_000_000 };
+    const sc = await sidecarFor(t, { clock, concurrency: 100, sleep: async () => {}, providers: { 'digital-ocean': { type: 'digitalocean', token: fake.token, apiUrl: fake.url, budget } } });
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        fake.addDroplet(3_400_000 + i, `big-${i}`);
+        ids.push(await takeNow(sc, await addServer(t, { title: `big-${i}`, provider: 'digital-ocean', instanceId: String(3_400_000 + i) })));
+      }
+      await runUntilIdle(sc);
+      for (let round = 0; round < 10; round++) {
+        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
+        if (states.every((st) => st === 'available')) break;
+        advance(clock, 70_000);
+        await runUntilIdle(sc);
+      }
+      for (const id of ids) expect((await snapshotOf(sc, id))?.status).toBe('available');
+      // At most the one page that told the list's length; then each droplet's own list.
+      expect(snapshotList(fake.requests).length).toBeLessThanOrEqual(1);
+      expect(dropletSnapshots(fake.requests).length).toBeGreaterThanOrEqual(19);
+      expect(oneAction(fake.requests).length).toBeLessThanOrEqual(1);
+      expect(is('POST', /^\/v2\/tags\/[^/]+\/resources$/)(fake.requests).length).toBeLessThan(20);
+      for (const snap of fake.snapshots().filter((x) => x.name.startsWith('ss-'))) expect(snap.tags).toEqual(['scheduled-snapshots']);
+    } finally {
+      await sc.stop(0);
+      await fake.close();
+    }
+  });
 });
