@@ -351,8 +351,10 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
           const ref = asked.get(img.id);
           const facts = factsOf(img);
           if (!ref || facts.state === 'gone') continue;
-          if (ref.purpose === 'delete') rememberListedVolumes(img);
-          out.set(img.id, ref.purpose === 'follow' ? { ...facts, ...(await withVolumes(img, toSnapshot(img))) } : facts);
+          if (ref.purpose === 'delete') { rememberListedVolumes(img); out.set(img.id, facts); continue; }
+          // A Cinder read that fails leaves this one to its own read, not the whole list.
+          const snap = await withVolumes(img, toSnapshot(img)).catch(() => null);
+          if (snap) out.set(img.id, { ...facts, ...snap });
         }
         url = list.next ? nextPath(list.next, s.imageUrl) : null;
       }
