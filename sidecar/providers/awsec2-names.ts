@@ -3,7 +3,8 @@
  * EC2 adapter (awsec2.ts), kept apart so the adapter stays small.
  */
 import type { Image } from '@aws-sdk/client-ec2';
-import type { SnapshotMarker } from './types.js';
+import { cleanMessage } from './awsec2-errors.js';
+import type { ProviderSnapshot, SnapshotMarker } from './types.js';
 
 /** An AWS region name (us-east-1, us-gov-west-1); anything else is not used as a region. */
 export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -36,4 +37,32 @@ export function snapshotIdsOf(image: Image): string[] {
   const ids: string[] = [];
   for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) ids.push(m.Ebs.SnapshotId);
   return ids;
+}
+
+/** An AMI's state as ours: `onUnknown` hears of a state AWS may add later (taken as still creating). */
+export function snapshotOfImage(image: Image, secrets: string[], onUnknown: (id: string, state: string | undefined) => void): ProviderSnapshot {
+  const id = image.ImageId ?? '';
+  switch (image.State) {
+    case 'pending':
+    case 'transient':
+      return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
+    case 'available':
+    case 'disabled': // still exists and still costs storage; it can be deleted
+      return { providerSnapshotId: id, state: 'available', sizeBytes: null };
+    case 'failed':
+    case 'invalid':
+    case 'error': {
+      const why = cleanMessage(image.StateReason?.Message ?? image.StateReason?.Code ?? '', secrets);
+      return {
+        providerSnapshotId: id,
+        state: 'failed',
+        reason: why ? `AWS could not create the image: ${why}` : `AWS could not create the image (state ${image.State}).`,
+      };
+    }
+    case 'deregistered':
+      return { providerSnapshotId: id, state: 'gone' };
+    default:
+      onUnknown(id, image.State);
+      return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
+  }
 }

@@ -29,7 +29,7 @@ import {
   type Image,
 } from '@aws-sdk/client-ec2';
 import { backoffMs } from '../backoff.js';
-import { cleanMessage, errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
+import { errorCode, GONE_AMI_CODES, PARAMETER_CODES, toProviderError, type AwsErrorShape } from './awsec2-errors.js';
 import { realSleep, type ProviderContext } from './context.js';
 import {
   ProviderError,
@@ -42,8 +42,9 @@ import {
   type SnapshotMarker,
 } from './types.js';
 
+import { createEc2BatchReads, EC2_BATCH } from './awsec2-batch.js';
 import { awsec2ConfigSchema, type Awsec2Config } from './awsec2-config.js';
-import { amiName, AWS_MANAGED_BY, AWS_REGION, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID, createdAtOf, createdRef, snapshotIdsOf, tagValue } from './awsec2-names.js';
+import { amiName, AWS_MANAGED_BY, AWS_REGION, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID, createdAtOf, createdRef, snapshotIdsOf, snapshotOfImage, tagValue } from './awsec2-names.js';
 
 export { awsec2ConfigSchema, type Awsec2Config };
 export { amiName, AWS_MANAGED_BY, AWS_TAG_MANAGED_BY, AWS_TAG_SNAPSHOT_ID };
@@ -133,32 +134,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     }
   }
 
-  function toSnapshot(image: Image): ProviderSnapshot {
-    const id = image.ImageId ?? '';
-    switch (image.State) {
-      case 'pending':
-      case 'transient':
-        return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
-      case 'available':
-      case 'disabled': // still exists and still costs storage; it can be deleted
-        return { providerSnapshotId: id, state: 'available', sizeBytes: null };
-      case 'failed':
-      case 'invalid':
-      case 'error': {
-        const why = cleanMessage(image.StateReason?.Message ?? image.StateReason?.Code ?? '', secrets);
-        return {
-          providerSnapshotId: id,
-          state: 'failed',
-          reason: why ? `AWS could not create the image: ${why}` : `AWS could not create the image (state ${image.State}).`,
-        };
-      }
-      case 'deregistered':
-        return { providerSnapshotId: id, state: 'gone' };
-      default:
-        log.warn({ imageId: id, state: image.State }, 'unknown AMI state, treating as still creating');
-        return { providerSnapshotId: id, state: 'creating', sizeBytes: null };
-    }
-  }
+  const toSnapshot = (image: Image): ProviderSnapshot =>
+    snapshotOfImage(image, secrets, (id, state) => log.warn({ imageId: id, state }, 'unknown AMI state, treating as still creating'));
 
   async function describeById(imageId: string): Promise<Image | null> {
     try {
@@ -173,12 +150,12 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   }
 
   /** Our images (owner self) matching these filters, every page (NextToken). */
-  async function* describePages(filters: { Name: string; Values: string[] }[]): AsyncIterable<Image> {
+  async function* describePages(filters: { Name: string; Values: string[] }[], pageSize = PAGE_SIZE): AsyncIterable<Image> {
     let nextToken: string | undefined;
     do {
       const token = nextToken;
       const out = await call('DescribeImages', () =>
-        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, IncludeDisabled: true, MaxResults: PAGE_SIZE, ...(token ? { NextToken: token } : {}) })),
+        client.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, IncludeDisabled: true, MaxResults: pageSize, ...(token ? { NextToken: token } : {}) })),
       );
       yield* out.Images ?? [];
       nextToken = out.NextToken || undefined;
@@ -307,10 +284,14 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   }
 
   async function deleteImage(_server: ServerRef, imageId: string): Promise<{ alreadyGone: boolean }> {
-    // Read the EBS snapshot ids first: once the AMI is deregistered they cannot be looked up by image.
-    const image = await describeById(imageId);
-    if (!image || image.State === 'deregistered') return { alreadyGone: true };
-    const snapshotIds = snapshotIdsOf(image);
+    // Read the EBS snapshot ids first: once the AMI is deregistered they cannot be looked up by
+    // image. The ownership read just before the delete saw them already (awsec2-batch.ts).
+    let snapshotIds = batch.takeSnapshotIds(imageId);
+    if (snapshotIds === null) {
+      const image = await describeById(imageId);
+      if (!image || image.State === 'deregistered') return { alreadyGone: true };
+      snapshotIds = snapshotIdsOf(image);
+    }
 
     let notDeleted: string[];
     try {
@@ -344,6 +325,11 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     return { alreadyGone: false };
   }
 
+  const batch = createEc2BatchReads({
+    defaultRegion: config.region, visibilityGraceMs: config.visibilityGraceMs, now,
+    pages: (region, filters) => pagesIn(region, filters, EC2_BATCH), factsOf: (image) => factsOf(image),
+  });
+
   return {
     slug,
     type: 'awsec2',
@@ -354,6 +340,8 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
     findByMarker: (server, marker) => inRegion(server, () => findByMarker(server, marker)),
     delete: (server, imageId) => inRegion(server, () => deleteImage(server, imageId)),
     describe: (server, imageId) => inRegion(server, () => describeImage(imageId)),
+    describeMany: batch.describeMany,
+    batchReads: batch.batchReads,
     listOurs,
   };
 
@@ -366,17 +354,24 @@ export function createAwsec2Provider(slug: string, input: Awsec2Config, ctx: Pro
   /**
    * DescribeImages with the filter `tag:ss:managed-by=scheduled-snapshots`, every page, in
    * each region reconciliation names (the regions our servers and records use) and the
-   * entry's own. A region is one call context, so each page is fetched inside it.
+   * entry's own.
    */
   async function* listOurs(regions: readonly string[] = []): AsyncIterable<SnapshotFacts> {
     const all = new Set([...regions, config.region ?? ''].filter((r) => AWS_REGION.test(r)));
     for (const region of all) {
-      const pages = describePages([{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }])[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await regionOfCall.run(region, () => pages.next());
-        if (next.done) break;
-        if (next.value.State !== 'deregistered') yield { ...factsOf(next.value), region };
+      for await (const image of pagesIn(region, [{ Name: `tag:${AWS_TAG_MANAGED_BY}`, Values: [AWS_MANAGED_BY] }])) {
+        if (image.State !== 'deregistered') yield { ...factsOf(image), region };
       }
+    }
+  }
+
+  /** describePages in one region: a region is one call context, so each page is fetched inside it. */
+  async function* pagesIn(region: string, filters: { Name: string; Values: string[] }[], pageSize?: number): AsyncIterable<Image> {
+    const pages = describePages(filters, pageSize)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await regionOfCall.run(region, () => pages.next());
+      if (next.done) return;
+      yield next.value;
     }
   }
 

@@ -28,6 +28,7 @@ import {
   type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
+import { createDoBatchReads } from './digitalocean-batch.js';
 import { markerIdOfName } from './marker.js';
 
 export const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com';
@@ -77,10 +78,12 @@ const snapshotSchema = z.object({
 });
 type DoSnapshot = z.infer<typeof snapshotSchema>;
 
-const listSchema = z.object({
-  snapshots: z.array(snapshotSchema),
+const pagingShape = {
   links: z.object({ pages: z.object({ next: z.string().optional() }).partial().optional() }).partial().optional(),
-});
+  meta: z.object({ total: z.number().optional() }).partial().optional(),
+};
+const listSchema = z.object({ snapshots: z.array(snapshotSchema), ...pagingShape });
+const actionListSchema = z.object({ actions: z.array(actionSchema), ...pagingShape });
 
 /** A busy droplet answers 422 (or 409) with a message like "Droplet already has a pending event." */
 const isBusy = (f: HttpFailure): boolean =>
@@ -111,7 +114,7 @@ function numericId(value: string, what: string): string {
 }
 
 /** The `page` of a `links.pages.next` URL. We never request the URL itself: it names the public host, not apiUrl. */
-function nextPage(body: z.infer<typeof listSchema>): number | null {
+function nextPage(body: Pick<z.infer<typeof listSchema>, 'links'>): number | null {
   const next = body.links?.pages?.next;
   if (!next) return null;
   try {
@@ -176,9 +179,9 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
     return parseBody(z.object({ action: actionSchema }), res.data, NAME, `action ${actionId}`).action;
   }
 
-  /** Tag our snapshot (best effort: a failure is logged, never thrown; the snapshot is fine). */
+  /** Tag our snapshots, one request for all (best effort: a failure is logged, never thrown; the snapshots are fine). */
   let tagReady: Promise<void> | null = null;
-  async function tagSnapshot(snapshotId: string): Promise<void> {
+  async function tagSnapshots(snapshotIds: string[]): Promise<void> {
     if (tag === false) return;
     try {
       tagReady ??= http.request({ method: 'POST', url: '/v2/tags', data: { name: tag }, acceptStatuses: [422] }).then(() => undefined);
@@ -186,11 +189,11 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       await http.request({
         method: 'POST',
         url: `/v2/tags/${encodeURIComponent(tag)}/resources`,
-        data: { resources: [{ resource_id: snapshotId, resource_type: 'image' }] },
+        data: { resources: snapshotIds.map((id) => ({ resource_id: id, resource_type: 'image' })) },
       });
     } catch (err) {
       tagReady = null;
-      log.warn({ snapshot: snapshotId, error: err instanceof Error ? err.message : String(err) }, 'could not tag the DigitalOcean snapshot');
+      log.warn({ snapshots: snapshotIds, error: err instanceof Error ? err.message : String(err) }, 'could not tag the DigitalOcean snapshot');
     }
   }
 
@@ -198,7 +201,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
    * Follow a snapshot action to its snapshot. `name` (ours) is the surest match; without it,
    * or if it was renamed, the snapshot created within the action's span.
    */
-  async function followAction(server: ServerRef, action: DoAction, name: string | null): Promise<ProviderSnapshot> {
+  async function followAction(server: ServerRef, action: DoAction, name: string | null, tagNow = true): Promise<ProviderSnapshot> {
     const actionId = String(action.id);
     if (action.resource_id != null && String(action.resource_id) !== server.instanceId) {
       throw new ProviderError('invalid', `${NAME} action ${actionId} belongs to droplet ${action.resource_id}, not ${server.instanceId}.`);
@@ -222,7 +225,7 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       (name !== null ? await findSnapshot(server.instanceId, (s) => s.name === name) : null) ??
       (await findSnapshot(server.instanceId, inSpan));
     if (found) {
-      if (name !== null && found.name === name) await tagSnapshot(String(found.id));
+      if (tagNow && name !== null && found.name === name) await tagSnapshots([String(found.id)]);
       return available(found);
     }
     if (!Number.isNaN(completed) && now() - completed < LISTING_LAG_MS) {
@@ -272,6 +275,18 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
   async function getSnapshot(id: string): Promise<HttpResponse<unknown>> {
     return http.request({ method: 'GET', url: `/v2/snapshots/${numericId(id, 'snapshot')}`, acceptStatuses: [404] });
   }
+
+  const batch = createDoBatchReads<DoAction, DoSnapshot>({
+    http, snapshotId: (s) => String(s.id), nameOf: (s) => s.name, factsOf, followAction, tagSnapshots,
+    parseActions(data) {
+      const b = parseBody(actionListSchema, data, NAME, 'the account\'s actions');
+      return { actions: b.actions, total: b.meta?.total ?? null, hasNext: nextPage(b) !== null };
+    },
+    parseSnapshots(data) {
+      const b = parseBody(listSchema, data, NAME, 'the snapshot list');
+      return { snapshots: b.snapshots, total: b.meta?.total ?? null, hasNext: nextPage(b) !== null };
+    },
+  });
 
   return {
     slug,
@@ -358,6 +373,9 @@ export function createDigitaloceanProvider(slug: string, config: DigitaloceanCon
       if (isGone(res)) return null;
       return factsOf(parseBody(z.object({ snapshot: snapshotSchema }), res.data, NAME, `snapshot ${providerSnapshotId}`).snapshot);
     },
+
+    describeMany: batch.describeMany,
+    batchReads: batch.batchReads,
 
     /**
      * DigitalOcean's snapshot list filters by resource type only (tagging is best effort), so

@@ -10,6 +10,12 @@
  *
  * The Backup service must be enabled on the Linode first; its absence gets its own error
  * code (`not_enabled`) and a sentence that says where to switch it on.
+ *
+ * No batched status reads (no `describeMany`): a snapshot lives under its Linode's own
+ * `/linode/instances/{id}/backups`, and the API has no account-wide list of backups or
+ * snapshots to read many from. The instance list's `backups.last_successful` is one time
+ * for every kind of backup, not this snapshot's state, so it cannot stand in for one. Each
+ * snapshot is followed with `GET …/backups/{backupId}` per poll round, and there is no delete.
  */
 import { z } from 'zod';
 import type { ProviderContext } from './context.js';

@@ -16,7 +16,10 @@ import { ProviderError, type ProviderSnapshot } from './types.js';
 
 const cinderSnapshotSchema = z.object({ snapshot: z.object({ id: z.string(), status: z.string(), size: z.number().nullable().optional() }) });
 
-export function createVolumeSnapshots(authed: OpenstackSession['authed'], log: Logger) {
+/** How long the volume snapshot ids an ownership list saw serve the delete that follows it. */
+const REMEMBER_MS = 10 * 60_000;
+
+export function createVolumeSnapshots(authed: OpenstackSession['authed'], log: Logger, now: () => number) {
   /** The Cinder snapshot ids an image's `block_device_mapping` names (none for an ordinary image). */
   function volumeSnapshotIds(img: GlanceImage): string[] {
     let bdm: unknown = img.block_device_mapping;
@@ -77,5 +80,21 @@ export function createVolumeSnapshots(authed: OpenstackSession['authed'], log: L
     }
   }
 
-  return { volumeSnapshotIds, withVolumes, deleteVolumeSnapshots };
+  /**
+   * The ownership read before a delete lists the image (describeMany); its volume snapshot ids
+   * (set when Nova made the image, never changed) are kept so the delete need not read it again.
+   */
+  const listed = new Map<string, { ids: string[]; at: number }>();
+  function rememberListedVolumes(img: GlanceImage): void {
+    listed.delete(img.id);
+    listed.set(img.id, { ids: volumeSnapshotIds(img), at: now() });
+    if (listed.size > 20_000) listed.delete(listed.keys().next().value!);
+  }
+  function takeListedVolumes(imageId: string): string[] | null {
+    const r = listed.get(imageId);
+    listed.delete(imageId);
+    return r && now() - r.at < REMEMBER_MS ? r.ids : null;
+  }
+
+  return { volumeSnapshotIds, withVolumes, deleteVolumeSnapshots, rememberListedVolumes, takeListedVolumes };
 }

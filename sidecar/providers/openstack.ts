@@ -31,6 +31,7 @@ import {
   type CreateResult,
   type Provider,
   type ProviderCapabilities,
+  type BatchReadRef,
   type ProviderSnapshot,
   type ServerRef,
   type SnapshotFacts,
@@ -109,6 +110,9 @@ const imageSchema = z.looseObject({
 });
 export type GlanceImage = z.infer<typeof imageSchema>;
 
+/** Image ids per list request (`id=in:…`): 100 UUIDs keep the URL under 4 KB. */
+const BATCH = 100;
+
 const imageListSchema = z.object({
   images: z.array(imageSchema),
   next: z.string().optional(),
@@ -123,7 +127,7 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
   const config = openstackConfigSchema.parse(input);
   const log = ctx.log.child({ provider: slug, type: 'openstack' });
   const { currentSession, authed } = createOpenstackSession(slug, config, ctx, log);
-  const { volumeSnapshotIds, withVolumes, deleteVolumeSnapshots } = createVolumeSnapshots(authed, log);
+  const { volumeSnapshotIds, withVolumes, deleteVolumeSnapshots, rememberListedVolumes, takeListedVolumes } = createVolumeSnapshots(authed, log, ctx.now ?? Date.now);
 
   // ------------------------------------------------------------------ images
 
@@ -285,10 +289,15 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
 
   async function deleteImage(_server: ServerRef, imageId: string): Promise<{ alreadyGone: boolean }> {
     // A volume-backed server's image only points at Cinder snapshots: deleting the image
-    // alone would leave them, billed and untracked.
-    const img = await getImage(imageId);
-    if (!img || img.status === 'deleted') return { alreadyGone: true };
-    await deleteVolumeSnapshots(volumeSnapshotIds(img));
+    // alone would leave them, billed and untracked. The ownership list read just before names
+    // them already (describeMany); otherwise the image is read for them.
+    let volumeIds = takeListedVolumes(imageId);
+    if (volumeIds === null) {
+      const img = await getImage(imageId);
+      if (!img || img.status === 'deleted') return { alreadyGone: true };
+      volumeIds = volumeSnapshotIds(img);
+    }
+    await deleteVolumeSnapshots(volumeIds);
     try {
       await authed('Glance', { method: 'DELETE', url: `/v2/images/${encodeURIComponent(imageId)}` });
       return { alreadyGone: false };
@@ -317,8 +326,41 @@ export function createOpenstackProvider(slug: string, input: OpenstackConfig, ct
     findByMarker,
     delete: deleteImage,
     describe: (_server, imageId) => describeImage(imageId),
+    describeMany,
+    batchReads: { size: BATCH },
     listOurs,
   };
+
+  /**
+   * Up to BATCH images per request with Glance's `in:` operator, `GET /v2/images?id=in:a,b,…`,
+   * every page (`next`). An image followed to available that is made of Cinder snapshots is
+   * ready once they are (withVolumes, as a single read); one about to be deleted leaves the
+   * ids of its volume snapshots for the delete. A deleted image is left out: its own read says so.
+   */
+  async function describeMany(refs: ReadonlyArray<BatchReadRef>): Promise<Map<string, SnapshotFacts>> {
+    const s = await currentSession();
+    const out = new Map<string, SnapshotFacts>();
+    const withIds = refs.filter((r) => r.providerSnapshotId);
+    for (let i = 0; i < withIds.length; i += BATCH) {
+      const asked = new Map(withIds.slice(i, i + BATCH).map((r) => [r.providerSnapshotId!, r]));
+      let url: string | null = `/v2/images?${new URLSearchParams({ id: `in:${[...asked.keys()].join(',')}`, ...(s.projectId ? { owner: s.projectId } : {}), limit: String(BATCH) }).toString()}`;
+      for (let page = 0; url && page < 100; page++) {
+        const res: HttpResponse<unknown> = await authed('Glance', { method: 'GET', url });
+        const list = parseBody(imageListSchema, res.data, 'OpenStack Glance', 'the image list');
+        for (const img of list.images) {
+          const ref = asked.get(img.id);
+          const facts = factsOf(img);
+          if (!ref || facts.state === 'gone') continue;
+          if (ref.purpose === 'delete') { rememberListedVolumes(img); out.set(img.id, facts); continue; }
+          // A Cinder read that fails leaves this one to its own read, not the whole list.
+          const snap = await withVolumes(img, toSnapshot(img)).catch(() => null);
+          if (snap) out.set(img.id, { ...facts, ...snap });
+        }
+        url = list.next ? nextPath(list.next, s.imageUrl) : null;
+      }
+    }
+    return out;
+  }
 
   /** The Glance image's name, our metadata and `instance_uuid` (the server Nova made it from). */
   async function describeImage(imageId: string): Promise<SnapshotFacts | null> {

@@ -129,12 +129,48 @@ export interface Provider {
 
   /**
    * Many of our snapshots in as few list requests as the API allows (Hetzner: one label
-   * selector per page of 50), keyed by the provider's id. The engine reads the snapshots it
-   * follows (`creating`) and is about to delete this way, one call per account per round, instead
-   * of one GET each. A snapshot missing from the answer is not proof it is gone: the
-   * engine asks about it on its own (status / describe).
+   * selector per page of 50; EC2: DescribeImages by `image-id` filter; OpenStack: Glance
+   * `id=in:…`; Vultr, DigitalOcean: the account's list, where it is cheaper than a GET each),
+   * keyed by `batchReadKey(ref)`. The engine reads the snapshots it follows (`creating`) and is
+   * about to delete this way, one call per account per round, instead of one GET each. A
+   * snapshot missing from the answer is not proof it is gone: the engine asks about it on its
+   * own (status / describe).
    */
-  describeMany?(refs: ReadonlyArray<{ snapshotId: number; providerSnapshotId: string }>): Promise<Map<string, SnapshotFacts>>;
+  describeMany?(refs: ReadonlyArray<BatchReadRef>): Promise<Map<string, SnapshotFacts>>;
+
+  /** How describeMany wants its refs (engine/batch-reads.ts); without it: pages of 50, one group, ids only. */
+  readonly batchReads?: BatchReadOptions;
+}
+
+/** One snapshot the engine asks about through describeMany. */
+export interface BatchReadRef {
+  /** Our snapshot id. */
+  snapshotId: number;
+  /** The provider's id; null only where the adapter follows `pendingRef` (batchReads.pending). */
+  providerSnapshotId: string | null;
+  /** What create() returned besides the id (DigitalOcean: the action id; EC2: when it was made). */
+  pendingRef?: string | null;
+  /** Our marker name of the snapshot (the record's name). */
+  name?: string;
+  /** The record's server: the provider's instance id and region. */
+  instanceId?: string | null;
+  region?: string | null;
+  /** `creating`: followed to available; `deleting`: its ownership is checked before the delete. */
+  purpose?: 'follow' | 'delete';
+}
+
+export interface BatchReadOptions {
+  /** Refs per describeMany call (a page of the provider's list, or what one call answers well). */
+  size: number;
+  /** Refs with different groups never share a call (EC2: one call per region). */
+  groupOf?(ref: BatchReadRef): string;
+  /** Refs without a provider id yet (DigitalOcean's pending actions) are read in batches too. */
+  pending?: boolean;
+}
+
+/** The key describeMany answers a ref under: its provider id, or its pending reference. */
+export function batchReadKey(ref: Pick<BatchReadRef, 'providerSnapshotId' | 'pendingRef'>): string {
+  return ref.providerSnapshotId ?? `pending:${ref.pendingRef ?? ''}`;
 }
 
 /** A snapshot as the provider describes it: whose it is and where it was made from. */

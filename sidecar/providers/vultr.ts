@@ -20,12 +20,15 @@ import {
   type SnapshotFacts,
   type SnapshotMarker,
 } from './types.js';
+import { createListScan } from './list-scan.js';
 import { markerIdOfName } from './marker.js';
 
 export const VULTR_API_URL = 'https://api.vultr.com';
 const NAME = 'Vultr';
 const PER_PAGE = 100;
 const MAX_PAGES = 500;
+/** Vultr's largest page, for reading the whole list in batched reads. */
+const SCAN_PAGE = 500;
 
 export const vultrConfigSchema = z.object({
   type: z.literal('vultr'),
@@ -45,7 +48,7 @@ type VultrSnapshot = z.infer<typeof snapshotSchema>;
 
 const listSchema = z.object({
   snapshots: z.array(snapshotSchema),
-  meta: z.object({ links: z.object({ next: z.string().nullable().optional() }).optional() }).optional(),
+  meta: z.object({ total: z.number().optional(), links: z.object({ next: z.string().nullable().optional() }).optional() }).optional(),
 });
 
 function describeVultrFailure(f: HttpFailure): ProviderError | undefined {
@@ -141,6 +144,20 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
     log.warn({ description }, 'gave up paging Vultr snapshots');
     return null;
   }
+
+  /**
+   * Batched reads (describeMany): Vultr filters its list by one description at most, so the
+   * batch is the account's whole list in pages of 500 — read only while that costs fewer
+   * requests than a GET of each snapshot still missing (list-scan.ts).
+   */
+  const scan = createListScan<VultrSnapshot>({
+    perPage: SCAN_PAGE, maxPages: MAX_PAGES, idOf: (s) => s.id,
+    async page(cursor) {
+      const res = await http.request({ method: 'GET', url: '/v2/snapshots', params: { per_page: SCAN_PAGE, ...(cursor ? { cursor } : {}) } });
+      const body = parseBody(listSchema, res.data, NAME, 'the snapshot list');
+      return { items: body.snapshots, total: body.meta?.total ?? null, next: body.meta?.links?.next || null };
+    },
+  });
 
   async function findByMarker(_server: ServerRef, marker: SnapshotMarker): Promise<ProviderSnapshot | null> {
     // Whatever the filter does (exact, substring, nothing), only an exact description is ours.
@@ -242,6 +259,16 @@ export function createVultrProvider(slug: string, config: VultrConfig, ctx: Prov
       const snap = await getSnapshot(providerSnapshotId);
       return snap ? factsOf(snap) : null;
     },
+
+    async describeMany(refs): Promise<Map<string, SnapshotFacts>> {
+      const found = await scan(new Set(refs.flatMap((r) => (r.providerSnapshotId ? [r.providerSnapshotId] : []))));
+      const out = new Map<string, SnapshotFacts>();
+      // A `deleted` one is left to its own read, which says it is gone.
+      for (const [id, snap] of found) if (snap.status !== 'deleted') out.set(id, factsOf(snap));
+      return out;
+    },
+    /** One call reads the whole list, however many snapshots it answers for. */
+    batchReads: { size: 10_000 },
 
     /**
      * Vultr's `description` filter matches one description (how exactly is undocumented), not a

@@ -366,6 +366,9 @@ export class FakeEc2 {
     const ids = listParam(p, 'ImageId');
     const owners = listParam(p, 'Owner');
     const filters = filtersOf(p);
+    // EC2 refuses too many filter values (FilterLimitExceeded); 200 per filter is the limit the adapter keeps.
+    if (filters.some((f) => f.values.length > 200)) throw new Ec2Error(400, 'FilterLimitExceeded', 'The maximum number of filter values specified on a single call is 200');
+    if (p.has('MaxResults') && !(Number(p.get('MaxResults')) >= 1 && Number(p.get('MaxResults')) <= 1000)) throw new Ec2Error(400, 'InvalidParameterValue', 'MaxResults must be between 1 and 1000');
     const includeDisabled = p.get('IncludeDisabled') === 'true';
     const visible = (img: FakeImage): boolean => this.now() - img.createdAt >= this.invisibleForMs && (includeDisabled || img.state !== 'disabled');
     let found: FakeImage[];

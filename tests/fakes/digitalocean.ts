@@ -12,7 +12,8 @@
  * - 5,000/hour and 250/minute per token with `ratelimit-*` headers, `retry-after` on 429;
  * - a droplet with an action in progress answers 422 "Droplet already has a pending event."
  *
- * - `GET /v2/droplets/{id}/actions` lists the droplet's actions, newest first, paginated.
+ * - `GET /v2/droplets/{id}/actions` lists the droplet's actions, newest first, paginated;
+ *   `GET /v2/actions` every action of the account, the same way (no filter).
  *
  * Progress is counted by default: an action stays `in-progress` for `pendingPolls` reads of
  * it. With `actionDurationMs` set, it is timed instead: an action completes once that long
@@ -85,6 +86,8 @@ export interface FakeDigitalOcean {
   finishAction(id: number): void;
   /** The next snapshot action fails (`errored`, no snapshot). */
   failNextSnapshot(): void;
+  /** `n` finished actions of someone else (power cycles of droplet 1) in the account's history. */
+  addOtherActions(n: number): void;
   snapshots(): DoSnapshot[];
   actions(): DoAction[];
   tags(): Map<string, Set<string>>;
@@ -253,6 +256,15 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
       return send(res, 200, { action: publicAction(action) });
     }
 
+    if (method === 'GET' && path === '/v2/actions') {
+      // Every action of the account, newest first, no filter; a listed action counts as read.
+      const all = [...actions.values()].sort((a, b) => b.id - a.id);
+      const p = paginate(all, query, path);
+      if (!p) return error(res, 400, 'bad_request', 'per_page must be between 1 and 200.');
+      for (const a of p.items as typeof all) progress(a);
+      return send(res, 200, { actions: (p.items as typeof all).map(publicAction), links: p.links, meta: p.meta });
+    }
+
     if (method === 'GET' && (m = path.match(/^\/v2\/droplets\/([^/]+)\/actions$/))) {
       const droplet = droplets.get(Number(m[1]));
       if (!droplet) return notFound(res);
@@ -413,6 +425,15 @@ export async function startFakeDigitalOcean(opts: FakeDigitalOceanOptions = {}):
     },
     failNextSnapshot() {
       failNext = true;
+    },
+    addOtherActions(n) {
+      for (let i = 0; i < n; i++) {
+        const id = nextActionId++;
+        actions.set(id, {
+          id, status: 'completed', type: 'power_cycle', started_at: iso(), completed_at: iso(), resource_id: 1, resource_type: 'droplet',
+          region_slug: 'fra1', pollsLeft: 0, name: '', fail: false, startedMs: now(),
+        });
+      }
     },
     snapshots: () => [...snapshots.values()].map((s) => ({ ...s, tags: [...s.tags] })),
     actions: () => [...actions.values()].map((a) => ({ ...publicAction(a) })),

@@ -12,7 +12,7 @@
  *     `conflictingRequest` while the server's previous image is still being saved;
  *     Nova errors `{ itemNotFound: { code, message } }`;
  *   - `GET /image/v2/images/{id}` (`queued` → `saving` → `active`, or `killed`), metadata as
- *     top-level properties; `GET /image/v2/images?name=&owner=&limit=&marker=` with `next`;
+ *     top-level properties; `GET /image/v2/images?name=&owner=&id=in:…&limit=&marker=` with `next`;
  *     `DELETE` → 204, 404 when gone, 403 when protected (plain-text bodies, as Glance sends).
  *   - a volume-backed server (`addServer(id, { volumeBacked })`): createImage makes a zero-byte
  *     Glance image whose `block_device_mapping` property (a JSON string, as Nova writes it)
@@ -373,11 +373,15 @@ export async function startFakeOpenstack(opts: FakeOpenstackOptions = {}): Promi
       let list = [...imageMap.values()].filter((i) => i.status !== 'deleted');
       const name = query.get('name');
       const owner = query.get('owner');
-      if (name !== null) list = list.filter((i) => i.name === name);
+      // Glance's `in:` operator: `?id=in:a,b,c` (or `name=in:…`) matches any of the listed values.
+      const matches = (actual: string, wanted: string): boolean => (wanted.startsWith('in:') ? wanted.slice(3).split(',').includes(actual) : actual === wanted);
+      if (name !== null) list = list.filter((i) => matches(i.name, name));
       if (owner !== null) list = list.filter((i) => i.owner === owner);
+      const ids = query.get('id');
+      if (ids !== null) list = list.filter((i) => matches(i.id, ids));
       // Glance filters on custom properties too (`?ss_managed_by=scheduled-snapshots`).
       for (const [key, value] of query) {
-        if (!['name', 'owner', 'marker', 'limit', 'sort', 'sort_key', 'sort_dir'].includes(key)) list = list.filter((i) => String(i.properties[key] ?? '') === value);
+        if (!['id', 'name', 'owner', 'marker', 'limit', 'sort', 'sort_key', 'sort_dir'].includes(key)) list = list.filter((i) => String(i.properties[key] ?? '') === value);
       }
       list.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id.localeCompare(b.id)));
       const marker = query.get('marker');

@@ -5,8 +5,8 @@
  * `description`/`per_page`/`cursor` and `meta.links.next`, `{ error, status }` bodies, and
  * about 30 requests per second per address → 429 without rate-limit headers.
  *
- * Progress is counted, not timed: a snapshot stays `pending` for `pendingPolls` reads, then
- * becomes `complete`.
+ * Progress is counted, not timed: a snapshot stays `pending` for `pendingPolls` reads (by id
+ * or in a list page), then becomes `complete`.
  *
  * Vultr's reference lists both 400 and 404 for `GET`/`DELETE /v2/snapshots/{id}`: an id that
  * is not a UUID gets 400 here, and `refuse(id, status)` makes the fake answer 400 or 404 for an
@@ -111,6 +111,16 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
     return { ...rest };
   };
 
+  /** One read of a pending snapshot: it completes after `pendingPolls` of them. */
+  const progress = (snap: { status: string; pollsLeft: number; size: number; compressed_size: number }): void => {
+    if (snap.status !== 'pending') return;
+    snap.pollsLeft -= 1;
+    if (snap.pollsLeft <= 0) {
+      snap.status = 'complete';
+      snap.size = 26_843_545_600;
+      snap.compressed_size = 2_147_483_648;
+    }
+  };
   const cursorFor = (offset: number): string => Buffer.from(`next__${offset}`).toString('base64');
   const offsetOf = (cursor: string): number | null => {
     const m = Buffer.from(cursor, 'base64').toString('utf8').match(/^next__(\d+)$/);
@@ -148,14 +158,7 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
       if (refusedId(res, decodeURIComponent(m[1]!))) return;
       const snap = snapshots.get(decodeURIComponent(m[1]!));
       if (!snap) return error(res, 404, 'Snapshot not found.');
-      if (snap.status === 'pending') {
-        snap.pollsLeft -= 1;
-        if (snap.pollsLeft <= 0) {
-          snap.status = 'complete';
-          snap.size = 26_843_545_600;
-          snap.compressed_size = 2_147_483_648;
-        }
-      }
+      progress(snap);
       return send(res, 200, { snapshot: publicSnapshot(snap) });
     }
 
@@ -186,6 +189,8 @@ export async function startFakeVultr(opts: FakeVultrOptions = {}): Promise<FakeV
         return s.description === wanted;
       });
       const page = all.slice(offset, offset + perPage);
+      // A snapshot we made shown in a list is read too (one put there by a test keeps its status).
+      for (const snap of page) if (snap.pollsLeft > 0) progress(snap);
       const next = offset + perPage < all.length ? cursorFor(offset + perPage) : '';
       const prev = offset > 0 ? cursorFor(Math.max(0, offset - perPage)) : '';
       return send(res, 200, { snapshots: page.map(publicSnapshot), meta: { total: all.length, links: { next, prev } } });
