@@ -8,7 +8,7 @@
  * The tests then drive a real sidecar (real config parsing, engine, MariaDB) through the
  * signed JSON API, so each provider is proven end to end, not only its adapter.
  */
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Clock } from '../../sidecar/db.js';
 import type { Sidecar } from '../../sidecar/sidecar.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/awsec2.js';
@@ -17,7 +17,7 @@ import { startFakeHetzner, type FakeHetzner } from '../fakes/hetzner.js';
 import { startFakeLinode, type FakeLinode } from '../fakes/linode.js';
 import { OPENSTACK_TEST_USER, startFakeOpenstack, type FakeOpenstack } from '../fakes/openstack.js';
 import { startFakeVultr, type FakeVultr } from '../fakes/vultr.js';
-import type { TestDatabase } from './db.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { advance, api, runUntilIdle } from './sidecar.js';
 
 export type ProviderType = 'vultr' | 'awsec2' | 'hetzner' | 'digitalocean' | 'linode' | 'openstack';
@@ -519,4 +519,21 @@ export function expectPlainSentence(text: string | null | undefined, secrets: st
 export async function quietDatabase(t: TestDatabase): Promise<void> {
   await t.handle.db.updateTable('ss_snapshots').set({ next_attempt_at: null, lease_owner: null }).execute();
   await t.handle.db.deleteFrom('ss_assignments').execute();
+}
+
+/**
+ * A provider test file's (or describe block's) bed: one test database, handed to `use` once
+ * made; what a test starts (fakes, sidecars) is stopped after it, newest first, and the
+ * database is left quiet (and `tidy`'s own tables emptied) for the next test.
+ */
+export function engineTestbed(use: (t: TestDatabase) => void, tidy?: (t: TestDatabase) => Promise<void>): { defer(stop: () => Promise<unknown>): void } {
+  let db: TestDatabase | undefined;
+  const stops: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => { db = await createTestDatabase(); use(db); });
+  afterAll(async () => { await db?.drop(); });
+  afterEach(async () => {
+    while (stops.length > 0) await stops.pop()!().catch(() => undefined);
+    if (db) { await quietDatabase(db); await tidy?.(db); }
+  });
+  return { defer(stop) { stops.push(stop); } };
 }

@@ -47,13 +47,15 @@ describe('EC2 batched reads through the engine', () => {
       for (; rounds < 10; rounds++) {
         const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
         if (states.every((s) => s === 'available')) break;
-        expect(states.every((s) => s === 'creating')).toBe(true);
+        expect(states.every((s) => s === 'creating' || s === 'available')).toBe(true);
+        // On a slow machine one region's may all be done already: the round reads the others.
+        const regions = [...new Set(states.flatMap((s, i) => (s === 'creating' ? [i < 40 ? 'us-east-1' : 'eu-west-1'] : [])))].sort();
         const before = fake.requests.length;
         advance(clock, 70_000); // past any poll backoff
         await runUntilIdle(sc);
         const round = fake.requests.slice(before);
         // One list per region (40 + 20 ids fit one filter each), never a DescribeImages by ImageId.
-        expect(describes(round).map(regionOf).sort()).toEqual(['eu-west-1', 'us-east-1']);
+        expect(describes(round).map(regionOf).sort()).toEqual(regions);
         expect(byId(round)).toHaveLength(0);
         for (const r of describes(round)) expect(r.params.get('Filter.1.Name')).toBe('image-id');
       }

@@ -5,15 +5,15 @@
  * page through DescribeImages, count a disabled AMI as existing, and name every permission
  * CreateImage needs. First against the adapter, then through the engine.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { silentLogger } from '../../sidecar/log.js';
 import { createAwsec2Provider, type Awsec2Config } from '../../sidecar/providers/awsec2.js';
 import { ProviderError, type Provider, type ServerRef, type SnapshotMarker } from '../../sidecar/providers/types.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/awsec2.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
 import { adapterContext } from '../helpers/provider-context.js';
-import { driverSpec, eventsOf, quietDatabase, settle, takeNow } from '../helpers/providers.js';
+import { driverSpec, engineTestbed, eventsOf, settle, takeNow } from '../helpers/providers.js';
 import { sidecarFor } from '../helpers/sidecar.js';
 
 const ACCESS_KEY = 'AKIAFAKEFAKEFAKE0001';
@@ -102,24 +102,18 @@ describe('the EC2 adapter and eventual consistency', () => {
 
 describe('EC2 eventual consistency through the engine', () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await createTestDatabase(); });
-  afterAll(async () => { await t.drop(); });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-    await quietDatabase(t);
-  });
+  const bed = engineTestbed((db) => { t = db; });
 
   test('when DescribeImages answers NotFound for the first 30 s after CreateImage, then the snapshot ends available with its AMI id and is never failed', async () => {
     const spec = driverSpec('awsec2');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     const clock = databaseClock();
     // The fake's time follows the engine's clock, so moving the engine moves EC2's lag too.
     d.fake.now = () => Date.now() + clock.__test__offsetMs;
     d.fake.invisibleForMs = 30_000;
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
 
     const id = await takeNow(sc, serverId);

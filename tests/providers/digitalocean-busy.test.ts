@@ -5,15 +5,15 @@
  * adapter lists the droplet's actions and makes that a wait (not a failed attempt), and adopts
  * our snapshot by its name once it exists. Adapter first, then through the engine.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, test } from 'vitest';
+import { afterEach, describe, expect, it, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { silentLogger } from '../../sidecar/log.js';
 import { createDigitaloceanProvider } from '../../sidecar/providers/digitalocean.js';
 import { ProviderError, type ServerRef } from '../../sidecar/providers/types.js';
 import { startFakeDigitalOcean, type FakeDigitalOcean } from '../fakes/digitalocean.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
 import { adapterContext } from '../helpers/provider-context.js';
-import { driverSpec, eventsOf, quietDatabase, settle, snapshotOf, takeNow, oneRound } from '../helpers/providers.js';
+import { driverSpec, engineTestbed, eventsOf, oneRound, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { advance, sidecarFor } from '../helpers/sidecar.js';
 
 const SERVER: ServerRef = { serverId: 1, instanceId: '3164444', region: 'fra1', name: 'web1' };
@@ -60,24 +60,18 @@ describe('the DigitalOcean adapter on a busy droplet', () => {
 
 describe('DigitalOcean busy through the engine', () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await createTestDatabase(); });
-  afterAll(async () => { await t.drop(); });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-    await quietDatabase(t);
-  });
+  const bed = engineTestbed((db) => { t = db; });
 
   test('when the create answer is lost and the snapshot takes 12 minutes, then the busy retries do not use up the attempts and exactly one snapshot ends available with its real id', async () => {
     const spec = driverSpec('digitalocean');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     const clock = databaseClock();
     d.fake.actionDurationMs = 12 * 60_000;
     // The fake's time follows the engine's clock: the action ends 12 engine minutes later.
     d.fake.setNow(() => Date.now() + clock.__test__offsetMs);
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
 
     d.fake.inject(1, { kind: 'lost' }, { method: 'POST', path: /^\/v2\/droplets\/\d+\/actions$/ });
@@ -108,10 +102,10 @@ describe('DigitalOcean busy through the engine', () => {
   test('when a droplet stays busy past the create timeout, then the waits end and the snapshot fails with the busy sentence instead of waiting for ever', async () => {
     const spec = driverSpec('digitalocean');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
     d.fake.pendingPolls = 1_000_000; // someone else's action that never ends
     d.fake.startSnapshotAction(Number(d.instanceId), 'stuck-in-the-panel');

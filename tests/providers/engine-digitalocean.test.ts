@@ -4,31 +4,24 @@
  * seed's module stopped at the action id and so could never delete; here the engine follows
  * the action to the real snapshot id, never stores an empty one, and TRASH deletes it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { driverSpec, eventsOf, expectPlainSentence, oneRound, quietDatabase, settle, snapshotOf, takeNow } from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { driverSpec, engineTestbed, eventsOf, expectPlainSentence, oneRound, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
-});
+const bed = engineTestbed((db) => { t = db; });
 
 const spec = driverSpec('digitalocean');
 const DROPLET = 3164444;
 
 async function bringUp() {
   const d = await spec.start();
-  cleanups.push(() => d.close());
+  bed.defer(() => d.close());
   const clock = databaseClock();
   const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-  cleanups.push(() => sc.stop(0));
+  bed.defer(() => sc.stop(0));
   const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
   return { d, fake: d.fake, sc, clock, serverId };
 }

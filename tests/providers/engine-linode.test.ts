@@ -4,32 +4,25 @@
  * The seed's module lost Linode history; here a replaced snapshot stays in the list as
  * `superseded`, and TRASH never sends the one call that would drop every backup.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { LINODE_NOT_ENABLED_MESSAGE } from '../../sidecar/providers/linode.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { driverSpec, eventsOf, expectPlainSentence, quietDatabase, settle, snapshotOf, takeNow } from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { driverSpec, engineTestbed, eventsOf, expectPlainSentence, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { advance, advanceToNextSlot, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
-});
+const bed = engineTestbed((db) => { t = db; });
 
 const spec = driverSpec('linode');
 const LINODE_ID = 123;
 
 async function bringUp() {
   const d = await spec.start();
-  cleanups.push(() => d.close());
+  bed.defer(() => d.close());
   const clock = databaseClock();
   const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-  cleanups.push(() => sc.stop(0));
+  bed.defer(() => sc.stop(0));
   const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
   /** Nothing may ever ask Linode to drop backups or delete anything. */
   const destructiveCalls = () => d.fake.count({ path: /\/backups\/cancel$/ }) + d.fake.count({ method: 'DELETE' });

@@ -4,23 +4,16 @@
  * at the end of the Location header; some refuse 2.45 outright with 406, after which the
  * adapter asks the old way and keeps doing so.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { NOVA_MICROVERSION } from '../../sidecar/providers/openstack.js';
 import { AUTH_REQUESTS, type FakeOpenstack } from '../fakes/openstack.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { driverSpec, quietDatabase, settle, takeNow } from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { driverSpec, engineTestbed, settle, takeNow } from '../helpers/providers.js';
 import { sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
-});
+const bed = engineTestbed((db) => { t = db; });
 
 const spec = driverSpec('openstack');
 const CREATE_IMAGE = { method: 'POST', path: /\/servers\/[^/]+\/action$/ };
@@ -40,12 +33,12 @@ describe.each([
 ] as const)('OpenStack Nova in %s mode', (mode, what, expected) => {
   test(`when Nova ${what}, then snapshots through the engine end available with the image Nova made`, async () => {
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     const fake = d.fake;
     fake.microversions = mode;
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
 
     const made: string[] = [];

@@ -8,38 +8,20 @@
  * microversions) lives in engine-linode / engine-digitalocean / engine-openstack.test.ts.
  */
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../sidecar/config.js';
 import { databaseClock } from '../../sidecar/db.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import {
-  DRIVERS,
-  eventsOf,
-  expectPlainSentence,
-  oneRound,
-  quietDatabase,
-  settle,
-  snapshotOf,
-  takeNow,
-  type Driver,
-  type DriverSpec,
-} from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { type Driver, DRIVERS, type DriverSpec, engineTestbed, eventsOf, expectPlainSentence, oneRound, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { SECRET, advance, advanceToNextSlot, api, runUntilIdle, sidecarFor, writeProvidersFile } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
-});
+const bed = engineTestbed((db) => { t = db; });
 
 /** The provider's fake, a sidecar whose providers file points the host slug at it, and one server on it. */
 async function bringUp(spec: DriverSpec, opts: { wrongCredentials?: boolean; instanceId?: string } = {}) {
   const d: Driver = await spec.start();
-  cleanups.push(() => d.close());
+  bed.defer(() => d.close());
   const clock = databaseClock();
   const sleeps: number[] = [];
   const sc = await sidecarFor(t, {
@@ -47,7 +29,7 @@ async function bringUp(spec: DriverSpec, opts: { wrongCredentials?: boolean; ins
     providers: { [spec.slug]: d.config({ wrongCredentials: opts.wrongCredentials }) },
     sleep: async (ms) => { sleeps.push(ms); },
   });
-  cleanups.push(() => sc.stop(0));
+  bed.defer(() => sc.stop(0));
   const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: opts.instanceId ?? d.instanceId });
   return { d, sc, clock, sleeps, serverId };
 }
@@ -263,11 +245,11 @@ describe.each(DRIVERS.map((spec) => [spec.type, spec] as const))('%s through the
 describe('capabilities', () => {
   test('when all six providers and the sandbox are configured, then GET /api/v1/providers says what each can do, with no credentials', async () => {
     const drivers = await Promise.all(DRIVERS.map((spec) => spec.start()));
-    cleanups.push(() => Promise.all(drivers.map((d) => d.close())));
+    bed.defer(() => Promise.all(drivers.map((d) => d.close())));
     const providers: Record<string, unknown> = { sandbox: { type: 'sandbox', latencyMs: 0 } };
     for (const d of drivers) providers[d.spec.slug] = d.config();
     const sc = await sidecarFor(t, { providers, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
 
     const res = await api(sc, 'get', '/api/v1/providers');
     expect(res.status).toBe(200);

@@ -3,29 +3,23 @@
  * through the engine against each provider's fake and its own list filter. (Linode keeps one
  * snapshot per Linode and never deletes at the provider: nothing to reconcile or to refuse.)
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { DRIVERS, quietDatabase, settle, takeNow, type Driver, type DriverSpec } from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { type Driver, DRIVERS, type DriverSpec, engineTestbed, settle, takeNow } from '../helpers/providers.js';
 import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
+const bed = engineTestbed((db) => { t = db; }, async () => {
   await t.handle.db.deleteFrom('ss_reconcile_runs').execute();
 });
 
 async function bringUp(spec: DriverSpec) {
   const d: Driver = await spec.start();
-  cleanups.push(() => d.close());
+  bed.defer(() => d.close());
   const clock = databaseClock();
   const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-  cleanups.push(() => sc.stop(0));
+  bed.defer(() => sc.stop(0));
   const serverId = await addServer(t, { title: `web-${spec.type}`, provider: spec.slug, instanceId: d.instanceId });
   return { d, sc, clock, serverId };
 }

@@ -5,15 +5,15 @@
  * them too, or they stay billed. Keystone v3 application credentials and domain/project ids
  * log in as well as a user's password with names.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { silentLogger } from '../../sidecar/log.js';
 import { createOpenstackProvider, openstackConfigSchema, type OpenstackConfig } from '../../sidecar/providers/openstack.js';
 import { ProviderError, type ServerRef } from '../../sidecar/providers/types.js';
 import { AUTH_REQUESTS, DEFAULT_DOMAIN_ID, OPENSTACK_TEST_APP_CREDENTIAL, PROJECT_ID, startFakeOpenstack, type FakeOpenstack } from '../fakes/openstack.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
 import { adapterContext } from '../helpers/provider-context.js';
-import { driverSpec, quietDatabase, settle, snapshotOf, takeNow } from '../helpers/providers.js';
+import { driverSpec, engineTestbed, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 const SERVER_ID = '5f0a1e2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -61,23 +61,17 @@ describe('Keystone logins', () => {
 
 describe('a volume-backed server through the engine', () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await createTestDatabase(); });
-  afterAll(async () => { await t.drop(); });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-    await quietDatabase(t);
-  });
+  const bed = engineTestbed((db) => { t = db; });
 
   test('when the server boots from volumes, then the snapshot is available once its Cinder snapshots are, with their size, and Trash deletes the image and every volume snapshot', async () => {
     const spec = driverSpec('openstack');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     d.fake.addServer(d.instanceId, { volumeBacked: [20, 5] });
     d.fake.pendingPolls = 2;
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
 
     const id = await takeNow(sc, serverId);
@@ -100,11 +94,11 @@ describe('a volume-backed server through the engine', () => {
   test('when a volume snapshot cannot be deleted, then the image is kept (so a retry still finds them) and the sentence names the snapshot', async () => {
     const spec = driverSpec('openstack');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     d.fake.addServer(d.instanceId, { volumeBacked: [10] });
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
     const id = await takeNow(sc, serverId);
     expect((await settle(sc, clock, id)).snap?.status).toBe('available');

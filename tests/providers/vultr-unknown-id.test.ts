@@ -4,15 +4,15 @@
  * through the snapshot list before it says "already deleted" or "vanished". Adapter first,
  * then through the engine.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, test } from 'vitest';
+import { afterEach, describe, expect, it, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { silentLogger } from '../../sidecar/log.js';
 import { createVultrProvider } from '../../sidecar/providers/vultr.js';
 import { ProviderError, type Provider, type ServerRef } from '../../sidecar/providers/types.js';
 import { startFakeVultr, type FakeVultr } from '../fakes/vultr.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
 import { adapterContext } from '../helpers/provider-context.js';
-import { driverSpec, quietDatabase, settle, snapshotOf, takeNow } from '../helpers/providers.js';
+import { driverSpec, engineTestbed, settle, snapshotOf, takeNow } from '../helpers/providers.js';
 import { api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 const INSTANCE = 'cb676a46-66fd-4dfb-b839-443f2e6c0b60';
@@ -61,21 +61,15 @@ describe('the Vultr adapter and unknown snapshot ids', () => {
 
 describe('Vultr unknown ids through the engine', () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await createTestDatabase(); });
-  afterAll(async () => { await t.drop(); });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-    await quietDatabase(t);
-  });
+  const bed = engineTestbed((db) => { t = db; });
 
   async function bringUp() {
     const spec = driverSpec('vultr');
     const d = await spec.start();
-    cleanups.push(() => d.close());
+    bed.defer(() => d.close());
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, providers: { [spec.slug]: d.config() }, sleep: async () => {} });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: spec.slug, instanceId: d.instanceId });
     const id = await takeNow(sc, serverId);
     const { snap } = await settle(sc, clock, id);

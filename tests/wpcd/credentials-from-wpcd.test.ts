@@ -6,26 +6,20 @@
  */
 import { Writable } from 'node:stream';
 import { createConnection } from 'mysql2/promise';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { createLogger } from '../../sidecar/log.js';
 import { wpcdEncrypt } from '../../sidecar/wpcd/crypto.js';
 import { startFakeDigitalOcean } from '../fakes/digitalocean.js';
 import { startFakeEc2 } from '../fakes/awsec2.js';
-import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { quietDatabase, settle, takeNow } from '../helpers/providers.js';
+import { addServer, type TestDatabase } from '../helpers/db.js';
+import { engineTestbed, settle, takeNow } from '../helpers/providers.js';
 import { api, sidecarFor } from '../helpers/sidecar.js';
 import { haveWpcdPhp, phpSerializeStrings, wpcdPhpEncrypt } from '../helpers/wpcd-php.js';
 import { CONSTANT_KEY, OPTION_KEY } from './vectors.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
-
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await quietDatabase(t);
+const bed = engineTestbed((db) => { t = db; }, async () => {
   const c = await createConnection({ uri: t.url });
   await c.query(`DELETE FROM ${t.prefix}options`);
   await c.query(`DELETE FROM ${t.prefix}postmeta`);
@@ -68,7 +62,7 @@ function capturingLog() {
 describe('credentials from WPCloudDeploy', () => {
   test('when WPCD holds the DigitalOcean key (key in its option) and the providers file gives only type and apiUrl, then snapshots use WPCD\'s key, Settings says "wpcd" and the test call passes, and the key is in no answer or log line', async () => {
     const fake = await startFakeDigitalOcean({ token: 'dop_v1_wpcd_entered_this_key' });
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     fake.addDroplet(3164444, 'web1');
     await setOptions({
       wpcd_encryption_key_v2: OPTION_KEY,
@@ -77,7 +71,7 @@ describe('credentials from WPCloudDeploy', () => {
     const { log, lines } = capturingLog();
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, log, sleep: async () => {}, providers: { 'digital-ocean': { type: 'digitalocean', apiUrl: fake.url } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const serverId = await addServer(t, { title: 'web1', provider: 'digital-ocean', instanceId: '3164444' });
 
     const { snap } = await settle(sc, clock, await takeNow(sc, serverId));
@@ -111,7 +105,7 @@ describe('credentials from WPCloudDeploy', () => {
     await addVirtualProvider('12-do-team', 'digital-ocean');
     await addVirtualProvider('13-upcloud-eu', 'upcloud');
     const sc = await sidecarFor(t, { providers: {}, env: { SS_WPCD_ENCRYPTION_KEY: CONSTANT_KEY } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const ids = {
       lightsail: await addServer(t, { provider: 'awslightsail' }),
       linode: await addServer(t, { provider: 'linode' }),
@@ -147,27 +141,27 @@ describe('credentials from WPCloudDeploy', () => {
   test('when SS_WPCD_ENCRYPTION_KEY is wrong, then the sidecar still starts and says which providers it cannot use and why', async () => {
     await setOptions({ wpcd_settings: phpSerializeStrings({ vpn_hetzner_apikey: encryptAsWpcd('hetzner-tok', { constantKey: CONSTANT_KEY }) }) });
     const sc = await sidecarFor(t, { providers: {}, env: { SS_WPCD_ENCRYPTION_KEY: 'not-the-key' } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const sources = await api(sc, 'get', '/api/v1/providers/sources');
     expect(sources.body.items).toEqual([expect.objectContaining({ slug: 'hetzner', source: 'missing', problem: expect.stringMatching(/SS_WPCD_ENCRYPTION_KEY must equal WPCD_ENCRYPTION_KEY in wp-config\.php/) })]);
   });
 
   test('when a providers-file entry carries its own credentials, then they override WPCD\'s', async () => {
     const fake = await startFakeDigitalOcean({ token: 'dop_v1_file_token' });
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     await setOptions({ wpcd_encryption_key_v2: OPTION_KEY, wpcd_settings: phpSerializeStrings({ 'vpn_digital-ocean_apikey': wpcdEncrypt('dop_v1_stale_wpcd_token', OPTION_KEY) }) });
     const sc = await sidecarFor(t, { providers: { 'digital-ocean': { type: 'digitalocean', token: fake.token, apiUrl: fake.url } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const sources = await api(sc, 'get', '/api/v1/providers/sources?check=1');
     expect(sources.body.items[0]).toMatchObject({ slug: 'digital-ocean', source: 'providers file', check: { ok: true } });
   });
 
   test('when an entry takes WPCD\'s credentials and the token is refused, then the test call says so in a sentence', async () => {
     const fake = await startFakeDigitalOcean({ token: 'dop_v1_real' });
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     await setOptions({ wpcd_encryption_key_v2: OPTION_KEY, wpcd_settings: phpSerializeStrings({ 'vpn_digital-ocean_apikey': wpcdEncrypt('dop_v1_revoked', OPTION_KEY) }) });
     const sc = await sidecarFor(t, { providers: { 'digital-ocean': { type: 'digitalocean', apiUrl: fake.url } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const sources = await api(sc, 'get', '/api/v1/providers/sources?check=1');
     expect(sources.body.items[0]).toMatchObject({ source: 'wpcd', check: { ok: false, message: 'DigitalOcean refused the credentials (HTTP 401): enter a valid API key.' } });
   });
@@ -183,10 +177,10 @@ describe('Settings: where each provider\'s credentials come from', () => {
 
   test('when WPCD holds one key, a server uses a provider without one and another an unsupported one, then Settings says so per slug, tests the calls only when asked, in German too, and never shows a key', async () => {
     const fake = await startFakeDigitalOcean({ token: 'dop_v1_shown_nowhere_0003' });
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     await setOptions({ wpcd_encryption_key_v2: OPTION_KEY, wpcd_settings: phpSerializeStrings({ 'vpn_digital-ocean_apikey': encryptAsWpcd(fake.token, { optionKey: OPTION_KEY }) }) });
     const sc = await sidecarFor(t, { providers: { 'digital-ocean': { type: 'digitalocean', apiUrl: fake.url } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     await addServer(t, { provider: 'digital-ocean', instanceId: '3164444' });
     await addServer(t, { provider: 'hetzner' });
     await addServer(t, { provider: 'awslightsail' });
@@ -212,7 +206,7 @@ describe('Settings: where each provider\'s credentials come from', () => {
 describe('regions per server (WPCD keeps every EC2 server under one slug)', () => {
   test('when two EC2 servers sit in different regions, then each snapshot is asked of its own server\'s region, with the keys from WPCD', async () => {
     const fake = await startFakeEc2();
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     fake.addInstance('i-0aaaaaaaaaaaaaaa1');
     fake.addInstance('i-0bbbbbbbbbbbbbbb2');
     const secret = 'ec2SecretFromWpcd/0123456789abcdefghijklmnop';
@@ -222,7 +216,7 @@ describe('regions per server (WPCD keeps every EC2 server under one slug)', () =
     });
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, sleep: async () => {}, providers: { awsec2: { type: 'awsec2', apiUrl: fake.url } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const frankfurt = await addServer(t, { provider: 'awsec2', instanceId: 'i-0aaaaaaaaaaaaaaa1', region: 'eu-central-1' });
     const sydney = await addServer(t, { provider: 'awsec2', instanceId: 'i-0bbbbbbbbbbbbbbb2', region: 'ap-southeast-2' });
     for (const id of [frankfurt, sydney]) { const { snap } = await settle(sc, clock, await takeNow(sc, id)); expect(snap?.lastError ?? null).toBeNull(); expect(snap?.status).toBe("available"); }
@@ -236,11 +230,11 @@ describe('regions per server (WPCD keeps every EC2 server under one slug)', () =
 
   test('when an EC2 server has no region in the panel and the entry none either, then its snapshot fails with a sentence saying where to set one', async () => {
     const fake = await startFakeEc2();
-    cleanups.push(() => fake.close());
+    bed.defer(() => fake.close());
     fake.addInstance('i-0ccccccccccccccc3');
     const clock = databaseClock();
     const sc = await sidecarFor(t, { clock, sleep: async () => {}, providers: { awsec2: { type: 'awsec2', apiUrl: fake.url, accessKeyId: fake.accessKeyId, secretAccessKey: 'sek/ret' } } });
-    cleanups.push(() => sc.stop(0));
+    bed.defer(() => sc.stop(0));
     const id = await addServer(t, { provider: 'awsec2', instanceId: 'i-0ccccccccccccccc3', region: '' });
     const { snap } = await settle(sc, clock, await takeNow(sc, id));
     expect(snap?.status).toBe('failed');
