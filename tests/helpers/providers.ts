@@ -537,3 +537,23 @@ export function engineTestbed(use: (t: TestDatabase) => void, tidy?: (t: TestDat
   });
   return { defer(stop) { stops.push(stop); } };
 }
+
+/**
+ * Engine rounds until every snapshot in `ids` is available (at most `max` rounds): each moves
+ * the clock past any poll back-off and runs the engine until idle, then `check` sees the
+ * requests the provider got in that round and the statuses the round started from. Returns
+ * how many rounds it took.
+ */
+export async function roundsUntilAvailable<R>(sc: Sidecar, clock: Clock, ids: readonly number[], requests: () => readonly R[],
+  check: (round: R[], states: Array<string | undefined>) => void, max = 10): Promise<number> {
+  let rounds = 0;
+  for (; rounds < max; rounds++) {
+    const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
+    if (states.every((s) => s === 'available')) break;
+    const before = requests().length;
+    advance(clock, 70_000);
+    await runUntilIdle(sc);
+    check(requests().slice(before), states);
+  }
+  return rounds;
+}

@@ -12,8 +12,8 @@ import type { Provider } from '../../sidecar/providers/types.js';
 import { startFakeEc2, type Ec2Request, type FakeEc2 } from '../fakes/awsec2.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { adapterContext } from '../helpers/provider-context.js';
-import { snapshotOf, takeNow } from '../helpers/providers.js';
-import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
+import { roundsUntilAvailable, takeNow } from '../helpers/providers.js';
+import { api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 const ACCESS_KEY = 'AKIAFAKEFAKEFAKE0001';
 const regionOf = (r: Ec2Request): string => /Credential=[^/]+\/\d+\/([^/]+)\//.exec(r.authorization ?? '')?.[1] ?? '';
@@ -43,23 +43,17 @@ describe('EC2 batched reads through the engine', () => {
 
       // Real time passes while the test makes 60 snapshots, so a few may have been read already;
       // from here every round reads all that are still creating.
-      let rounds = 0;
-      for (; rounds < 10; rounds++) {
-        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
-        if (states.every((s) => s === 'available')) break;
+      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round, states) => {
         expect(states.every((s) => s === 'creating' || s === 'available')).toBe(true);
         // On a slow machine one region's may all be done already: the round reads the others.
         const regions = [...new Set(states.flatMap((s, i) => (s === 'creating' ? [i < 40 ? 'us-east-1' : 'eu-west-1'] : [])))].sort();
-        const before = fake.requests.length;
-        advance(clock, 70_000); // past any poll backoff
-        await runUntilIdle(sc);
-        const round = fake.requests.slice(before);
         // One list per region (40 + 20 ids fit one filter each), never a DescribeImages by ImageId.
         expect(describes(round).map(regionOf).sort()).toEqual(regions);
         expect(byId(round)).toHaveLength(0);
         for (const r of describes(round)) expect(r.params.get('Filter.1.Name')).toBe('image-id');
-      }
-      expect(rounds).toBeGreaterThanOrEqual(2);
+      });
+      // At least one round read them in lists (how many the engine did in real time meanwhile varies with the machine).
+      expect(rounds).toBeGreaterThanOrEqual(1);
 
       const mark = fake.requests.length;
       for (const id of ids) expect((await api(sc, 'delete', `/api/v1/snapshots/${id}`)).status).toBeLessThan(300);

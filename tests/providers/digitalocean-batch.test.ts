@@ -10,7 +10,7 @@ import { databaseClock } from '../../sidecar/db.js';
 import type { RecordedRequest } from '../fakes/base.js';
 import { startFakeDigitalOcean } from '../fakes/digitalocean.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { snapshotOf, takeNow } from '../helpers/providers.js';
+import { roundsUntilAvailable, snapshotOf, takeNow } from '../helpers/providers.js';
 import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
@@ -40,18 +40,11 @@ describe('DigitalOcean batched reads through the engine', () => {
       await runUntilIdle(sc);
       expect(fake.actions().filter((a) => a.type === 'snapshot')).toHaveLength(60);
 
-      let rounds = 0;
-      for (; rounds < 10; rounds++) {
-        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
-        if (states.every((s) => s === 'available')) break;
-        const before = fake.requests.length;
-        advance(clock, 70_000);
-        await runUntilIdle(sc);
-        const round = fake.requests.slice(before);
+      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round) => {
         // Our 60 are the newest: one page of 200 holds them all, and it reaches older ids.
         expect(accountActions(round)).toHaveLength(1);
         expect(oneAction(round)).toHaveLength(0);
-      }
+      });
       expect(rounds).toBeGreaterThanOrEqual(1);
       // Finished actions are resolved to their snapshots by name in the account's snapshot list
       // (a droplet's own list only for one finishing alone), and tagged in one request a batch.

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseClock } from '../../sidecar/db.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { driverSpec, snapshotOf, takeNow } from '../helpers/providers.js';
-import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
+import { driverSpec, roundsUntilAvailable, snapshotOf, takeNow } from '../helpers/providers.js';
+import { api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
 beforeAll(async () => { t = await createTestDatabase(); });
@@ -37,21 +37,14 @@ describe('OpenStack batched reads through the engine', () => {
       await runUntilIdle(sc);
       expect(fake.images()).toHaveLength(30);
 
-      let rounds = 0;
-      for (; rounds < 10; rounds++) {
-        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
-        if (states.every((s) => s === 'available')) break;
-        const before = fake.requests.length;
-        advance(clock, 70_000);
-        await runUntilIdle(sc);
-        const round = fake.requests.slice(before);
+      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round) => {
         const lists = round.filter((r) => LIST.method === r.method && LIST.path.test(r.path));
         // 30 ids in one `in:` filter; Glance's pages here hold 25 images: at most two requests.
         expect(lists.length).toBeGreaterThanOrEqual(1);
         expect(lists.length).toBeLessThanOrEqual(2);
         for (const r of lists) expect(r.query.get('id')).toMatch(/^in:[0-9a-f-]{36}(,[0-9a-f-]{36})+$/);
         expect(round.filter((r) => ONE.method === r.method && ONE.path.test(r.path))).toHaveLength(0);
-      }
+      });
       expect(rounds).toBeGreaterThanOrEqual(2);
       // The volume-backed ones are sized by their Cinder snapshots, read as before.
       expect(fake.count(CINDER_GET)).toBeGreaterThanOrEqual(10);

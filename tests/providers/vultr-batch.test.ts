@@ -9,7 +9,7 @@ import { databaseClock } from '../../sidecar/db.js';
 import { startFakeVultr, type FakeVultr } from '../fakes/vultr.js';
 import type { RecordedRequest } from '../fakes/base.js';
 import { addServer, createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { snapshotOf, takeNow } from '../helpers/providers.js';
+import { roundsUntilAvailable, snapshotOf, takeNow } from '../helpers/providers.js';
 import { advance, api, runUntilIdle, sidecarFor } from '../helpers/sidecar.js';
 import type { Sidecar } from '../../sidecar/sidecar.js';
 
@@ -39,18 +39,11 @@ describe('Vultr batched reads through the engine', () => {
   test('when 60 snapshots are creating in an account of 1,260, then each round reads the list (3 pages of 500), not 60 GETs, and the deletes check ownership from it', async () => {
     const { fake, sc, ids, clock } = await start(1200, 60);
     try {
-      let rounds = 0;
-      for (; rounds < 10; rounds++) {
-        const states = await Promise.all(ids.map(async (id) => (await snapshotOf(sc, id))?.status));
-        if (states.every((s) => s === 'available')) break;
-        const before = fake.requests.length;
-        advance(clock, 70_000);
-        await runUntilIdle(sc);
-        const round = fake.requests.slice(before);
+      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round) => {
         expect(gets(round)).toHaveLength(0);
         expect(lists(round).length).toBeLessThanOrEqual(3);
         for (const r of lists(round)) expect(r.query.get('per_page')).toBe('500');
-      }
+      });
       expect(rounds).toBeGreaterThanOrEqual(1);
 
       const mark = fake.requests.length;
