@@ -20,6 +20,8 @@ export interface BenchServer {
   private: boolean;
   /** mariadbd's pid when the server is ours (for its CPU time), else null. */
   pid: number | null;
+  /** InnoDB buffer pool of the private server in MiB (`SS_BENCH_BUFFER_POOL_MB`), null on a given server. */
+  bufferPoolMb: number | null;
   version: string;
   /** Database names: unique per run on a shared server. */
   names: { bench: string; wordpress: string };
@@ -35,7 +37,7 @@ export async function startServer(work: string): Promise<BenchServer> {
     const names = { bench: `ss_bench_${suffix}`, wordpress: `ss_bench_wp_${suffix}` };
     return {
       url: base, user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password), hostPort: `${u.hostname}:${u.port || 3306}`,
-      private: false, pid: null, version: await serverVersion(base),
+      private: false, pid: null, bufferPoolMb: null, version: await serverVersion(base),
       names,
       async stop() {
         const c = await createConnection({ uri: base });
@@ -60,12 +62,14 @@ export async function startServer(work: string): Promise<BenchServer> {
   const port = db.port;
   const url = `mysql://root@127.0.0.1:${port}`;
   // The bench's 1,000,000 rows and their eight indexes are ~1 GB: give InnoDB room like a
-  // real database server would have (MariaDB resizes the buffer pool online).
+  // real database server would have (MariaDB resizes the buffer pool online). A run with
+  // more rows may give it more (SS_BENCH_BUFFER_POOL_MB).
+  const bufferPoolMb = bufferPoolFromEnv();
   const c = await createConnection({ uri: url });
-  await c.query('SET GLOBAL innodb_buffer_pool_size = 1073741824');
+  await c.query(`SET GLOBAL innodb_buffer_pool_size = ${bufferPoolMb * 1024 * 1024}`);
   await c.end();
   return {
-    url, user: 'root', password: '', hostPort: `127.0.0.1:${port}`, private: true, pid, version: await serverVersion(url),
+    url, user: 'root', password: '', hostPort: `127.0.0.1:${port}`, private: true, pid, bufferPoolMb, version: await serverVersion(url),
     names: { bench: 'ss_bench', wordpress: 'ss_bench_wp' },
     async stop() {
       await db.stop();
@@ -74,6 +78,13 @@ export async function startServer(work: string): Promise<BenchServer> {
       fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
     },
   };
+}
+
+function bufferPoolFromEnv(): number {
+  const v = process.env.SS_BENCH_BUFFER_POOL_MB;
+  if (v === undefined || v === '') return 1024;
+  if (!/^\d+$/.test(v) || Number(v) < 128) throw new Error(`SS_BENCH_BUFFER_POOL_MB must be a whole number of MiB, at least 128, got "${v}"`);
+  return Number(v);
 }
 
 function isAlive(pid: number): boolean {
@@ -117,12 +128,15 @@ export async function dbNow(pool: Pool): Promise<Date> {
 
 export function machine(server: BenchServer) {
   const sh = (cmd: string) => { try { return execFileSync('bash', ['-c', cmd], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } };
+  const pool = server.bufferPoolMb ?? 1024;
   return {
     nproc: Number(sh('nproc')) || null,
     cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'"),
     memory: sh("free -h | awk '/^Mem:/ {print $2\" total, \"$7\" available\"}'"),
     node: process.version,
     mariadb: server.version,
-    databaseServer: server.private ? 'private (scripts/mariadb.sh: innodb_flush_log_at_trx_commit=2, no binlog, buffer pool 1 GiB)' : 'SS_BENCH_MYSQL_URL',
+    databaseServer: server.private
+      ? `private (scripts/mariadb.sh: innodb_flush_log_at_trx_commit=2, no binlog, buffer pool ${pool % 1024 === 0 ? `${pool / 1024} GiB` : `${pool} MiB`})`
+      : 'SS_BENCH_MYSQL_URL',
   };
 }

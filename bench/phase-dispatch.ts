@@ -4,12 +4,17 @@
  * row per slot) and ss_sandbox_snapshots fill (the provider call for each), with 1, 2 and 4
  * sidecar processes. Beside it, the raw limit: the same writes as single-row transactions
  * straight from a few connections — what MariaDB itself commits on this machine.
+ *
+ * The servers are on a schedule of their own for this phase, hourly in what it keeps but with
+ * a year between slots: an hourly schedule spreads each server's next slot over the next hour,
+ * so after the burst its servers would come due again one by one (2.8 a second at 10,000
+ * servers, 28 at 100,000) and those rows would count as the burst's.
  */
 
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { benchPool, dbNow, one, rows, type BenchServer } from './database.js';
 import { cpuSeconds, sleep } from './processes.js';
-import { HOURLY_SCHEDULE_ID, PREFIX, SERVERS, resetEngineTables } from './seed.js';
+import { PREFIX, SERVERS, assignAll, insertSchedule, resetEngineTables } from './seed.js';
 import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
 import { percentiles, round, type Percentiles } from './stats.js';
 
@@ -47,23 +52,33 @@ export interface DispatchResult {
 }
 
 const progressEvery = 2000;
+/** The raw limit commits at most this many transactions per connection count (a rate, not a total). */
+const RAW_SLOTS = 10_000;
+/** Polls count every row: at more servers they come less often, so they do not take a core themselves. */
+const pollScale = Math.max(1, SERVERS / 10_000);
 
 export async function dispatchPhase(server: BenchServer, pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, counts: number[], log: (s: string) => void): Promise<DispatchResult> {
-  const rawBefore = await rawLimit(server, pool, [1, 4, 8], log);
+  await resetEngineTables(pool);
+  const scheduleId = await insertSchedule(pool, { name: 'Bench: one burst', intervalMinutes: 525_600, keepLast: 24 });
+  await assignAll(pool, scheduleId);
+  const rawBefore = await rawLimit(server, pool, scheduleId, [1, 4, 8], log);
   const runs: DispatchRun[] = [];
   for (const n of counts) {
     await resetEngineTables(pool);
     const sidecars = await startSidecars(n, { ...sc, label: `dispatch${n}`, providers: { sandbox: { type: 'sandbox', latencyMs: 0 } } });
     let run: DispatchRun;
     try {
-      run = await oneRun(pool, n, sidecars.map((s) => s.sample), { sidecars: sidecars.map((s) => s.child.pid), mariadb: server.pid }, log);
+      run = await oneRun(pool, n, scheduleId, sidecars.map((s) => s.sample), { sidecars: sidecars.map((s) => s.child.pid), mariadb: server.pid }, log);
     } finally {
       await stopSidecars(sidecars); // samples each one's peak RSS before it stops
     }
     run.peakRssMb = sidecars.map((s) => s.peakRssMb);
     runs.push(run);
   }
-  const rawAfter = await rawLimit(server, pool, [1, 4, 8], log);
+  const rawAfter = await rawLimit(server, pool, scheduleId, [1, 4, 8], log);
+  // Leave the servers on the hourly schedule only, as the other phases expect.
+  await pool.query(`DELETE FROM ${PREFIX}ss_assignments WHERE schedule_id = ?`, [scheduleId]);
+  await pool.query(`DELETE FROM ${PREFIX}ss_schedules WHERE id = ?`, [scheduleId]);
   const raw = {
     perSec: Math.max(rawBefore.perSec, rawAfter.perSec),
     byConnections: Object.fromEntries(Object.keys(rawBefore.byConnections).map((k) => [k, Math.max(rawBefore.byConnections[k]!, rawAfter.byConnections[k] ?? 0)])),
@@ -79,7 +94,7 @@ export async function dispatchPhase(server: BenchServer, pool: Pool, sc: Omit<Si
   };
 }
 
-async function oneRun(pool: Pool, n: number, samplers: Array<() => void>, pids: { sidecars: number[]; mariadb: number | null }, log: (s: string) => void): Promise<DispatchRun> {
+async function oneRun(pool: Pool, n: number, scheduleId: number, samplers: Array<() => void>, pids: { sidecars: number[]; mariadb: number | null }, log: (s: string) => void): Promise<DispatchRun> {
   const cpuNow = () => {
     const each = pids.sidecars.map(cpuSeconds);
     return { sidecars: each.some((x) => x === null) ? null : each.reduce((a, b) => a! + b!, 0)!, mariadb: cpuSeconds(pids.mariadb) };
@@ -90,10 +105,10 @@ async function oneRun(pool: Pool, n: number, samplers: Array<() => void>, pids: 
   // Due a few seconds ahead: every idle engine has looked at the table again by then (it
   // sleeps at most SS_TICK_MS) and sleeps exactly until the due instant.
   const due = new Date((await dbNow(pool)).getTime() + 3000);
-  await pool.query(`UPDATE ${PREFIX}ss_assignments SET next_slot_at = ? WHERE schedule_id = ?`, [due, HOURLY_SCHEDULE_ID]);
+  await pool.query(`UPDATE ${PREFIX}ss_assignments SET next_slot_at = ? WHERE schedule_id = ?`, [due, scheduleId]);
   let dispatchedAt: number | null = null;
   let lastProgress = 0;
-  const deadline = due.getTime() + 600_000;
+  const deadline = due.getTime() + 600_000 * pollScale;
   for (;;) {
     const asked = Date.now();
     const c = await one<{ total: number; settled: number; calls: number }>(pool,
@@ -104,13 +119,13 @@ async function oneRun(pool: Pool, n: number, samplers: Array<() => void>, pids: 
     const at = (asked + Date.now()) / 2;
     if (dispatchedAt === null && Number(c.total) >= SERVERS) dispatchedAt = at;
     if (Number(c.settled) >= SERVERS) break;
-    if (Date.now() > deadline) throw new Error(`dispatch with ${n} sidecar(s) did not finish in 10 minutes (${c.total} rows, ${c.settled} settled)`);
+    if (Date.now() > deadline) throw new Error(`dispatch with ${n} sidecar(s) did not finish in ${10 * pollScale} minutes (${c.total} rows, ${c.settled} settled)`);
     if (Date.now() - lastProgress > progressEvery && Date.now() > due.getTime()) {
       lastProgress = Date.now();
       for (const s of samplers) s();
       log(`  [dispatch, ${n} sidecar${n > 1 ? 's' : ''}] ${Number(c.total).toLocaleString('en-US')}/${SERVERS.toLocaleString('en-US')} slots dispatched, ${Number(c.calls).toLocaleString('en-US')} provider calls, ${((Date.now() - due.getTime()) / 1000).toFixed(1)} s`);
     }
-    await sleep(dispatchedAt === null ? 20 : 100);
+    await sleep((dispatchedAt === null ? 20 : 100) * pollScale);
   }
   const cpuAfter = cpuNow();
   const settledAt = Date.now();
@@ -157,11 +172,12 @@ const RAW_ADVANCE = `UPDATE ${PREFIX}ss_assignments SET next_slot_at = ?, proble
 
 /**
  * The raw limit: per slot one transaction that inserts the snapshot row and advances the
- * assignment row (prepared statements, no ORM, no provider), from 1, 4 and 8 connections.
+ * assignment row (prepared statements, no ORM, no provider), from 1, 4 and 8 connections,
+ * over the first 10,000 assignments (all of them at the default 10,000 servers).
  */
-async function rawLimit(server: BenchServer, pool: Pool, connectionCounts: number[], log: (s: string) => void): Promise<Omit<DispatchResult['raw'], 'measurements'>> {
+async function rawLimit(server: BenchServer, pool: Pool, scheduleId: number, connectionCounts: number[], log: (s: string) => void): Promise<Omit<DispatchResult['raw'], 'measurements'>> {
   const assignments = (await rows<{ id: number; server_id: number }>(pool,
-    `SELECT id, server_id FROM ${PREFIX}ss_assignments WHERE schedule_id = ? ORDER BY id`, [HOURLY_SCHEDULE_ID]))
+    `SELECT id, server_id FROM ${PREFIX}ss_assignments WHERE schedule_id = ? ORDER BY id LIMIT ${RAW_SLOTS}`, [scheduleId]))
     .map((a) => ({ id: Number(a.id), serverId: Number(a.server_id) }));
   const byConnections: Record<string, number> = {};
   for (const conns of connectionCounts) {
@@ -179,7 +195,7 @@ async function rawLimit(server: BenchServer, pool: Pool, connectionCounts: numbe
         const a = assignments[nextIndex++];
         if (!a) return;
         await c.beginTransaction();
-        await c.execute(RAW_INSERT, [a.serverId, HOURLY_SCHEDULE_ID, slot, `web-${a.serverId}`, String(a.serverId), now, now, now]);
+        await c.execute(RAW_INSERT, [a.serverId, scheduleId, slot, `web-${a.serverId}`, String(a.serverId), now, now, now]);
         await c.execute(RAW_ADVANCE, [next, a.id]);
         await c.commit();
       }

@@ -1,5 +1,5 @@
 /**
- * Phase 3 — the snapshots list at 1,000,000 rows, through the real signed HTTP API of a
+ * Phase 3 — the snapshots list at 1,000,000 rows (SS_BENCH_SNAPSHOTS), through the real signed HTTP API of a
  * running sidecar process (every request has its own nonce, as the plugin sends them).
  * Requests are sequential: this is the latency one admin sees, not a load test.
  */
@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { Pool } from 'mysql2/promise';
 import { signedHeaders } from '../sidecar/signing.js';
-import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, count, resetEngineTables, seedSnapshots } from './seed.js';
+import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, count, resetEngineTables, rows, seedSnapshots } from './seed.js';
 import { SECRET, startSidecars, stopSidecars, type SidecarOptions, type SidecarProcess } from './sidecars.js';
 import { percentiles, round } from './stats.js';
 
@@ -19,6 +19,17 @@ export interface ListCase {
   p99Ms: number | null;
   requests: number;
   items: number;
+  /** MariaDB's plan for the page's statement and the rows it really read (ANALYZE). */
+  plan: ListPlan | null;
+}
+
+export interface ListPlan {
+  /** The index the page is read through (null: a full scan). */
+  key: string | null;
+  /** The optimizer's estimate of rows to read, and the rows it did read for one page. */
+  rows: number | null;
+  rowsRead: number | null;
+  extra: string | null;
 }
 
 export interface ListResult {
@@ -68,13 +79,14 @@ export async function listPhase(pool: Pool, sc: Omit<SidecarOptions, 'providers'
 
     let k = 0;
     const someServer = () => FIRST_SERVER_ID + ((k++ * 7919) % SERVERS);
-    const defs: Array<{ name: string; query: () => string }> = [
-      { name: 'first page', query: () => '' },
-      { name: 'page 10,000 rows deep (keyset)', query: () => `cursor=${built}` },
-      { name: 'serverId filter', query: () => `serverId=${someServer()}` },
-      { name: 'status=failed (1 % of rows)', query: () => 'status=failed' },
-      { name: 'status=available (98 % of rows)', query: () => 'status=available' },
-      { name: 'scheduleId filter (60 % of rows)', query: () => `scheduleId=${HOURLY_SCHEDULE_ID}` },
+    // `where`: the condition listPage (sidecar/store/snapshots.ts) sends for the case, for its plan.
+    const defs: Array<{ name: string; query: () => string; where: string }> = [
+      { name: 'first page', query: () => '', where: '1=1' },
+      { name: 'page 10,000 rows deep (keyset)', query: () => `cursor=${built}`, where: `id < ${Number(deep.id)}` },
+      { name: 'serverId filter', query: () => `serverId=${someServer()}`, where: `server_id = ${FIRST_SERVER_ID + Math.floor(SERVERS / 2)}` },
+      { name: 'status=failed (1 % of rows)', query: () => 'status=failed', where: "status = 'failed'" },
+      { name: 'status=available (98 % of rows)', query: () => 'status=available', where: "status = 'available'" },
+      { name: 'scheduleId filter (60 % of rows)', query: () => `scheduleId=${HOURLY_SCHEDULE_ID}`, where: `schedule_id = ${HOURLY_SCHEDULE_ID}` },
     ];
     for (const d of defs) {
       const times: number[] = [];
@@ -86,8 +98,9 @@ export async function listPhase(pool: Pool, sc: Omit<SidecarOptions, 'providers'
         items = Math.max(items, (r.json as { items: unknown[] }).items.length);
       }
       const p = percentiles(times);
-      cases.push({ name: d.name, query: d.query().replace(/\d{4,}$/, '<id>'), p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, requests: MEASURED, items });
-      log(`  [list] ${d.name}: p50 ${p.p50Ms} ms, p95 ${p.p95Ms} ms (${items} items a page)`);
+      const plan = await pagePlan(pool, d.where);
+      cases.push({ name: d.name, query: d.query().replace(/\d{4,}$/, '<id>'), p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, requests: MEASURED, items, plan });
+      log(`  [list] ${d.name}: p50 ${p.p50Ms} ms, p95 ${p.p95Ms} ms (${items} items a page; ${plan ? `index ${plan.key ?? 'none'}, ${plan.rowsRead ?? '?'} rows read` : 'no plan'})`);
       sidecar.sample();
     }
     // The Snapshots screen as WordPress asks for it, without WordPress: the sidecar's share of
@@ -112,6 +125,15 @@ export async function listPhase(pool: Pool, sc: Omit<SidecarOptions, 'providers'
   }
   const p95s = cases.map((c) => c.p95Ms).filter((x): x is number => x !== null);
   return { rows: n, seedSeconds, cases, p95Ms: p95s.length ? Math.max(...p95s) : null, keysetChecked, peakRssMb: [sidecar.peakRssMb], screen };
+}
+
+/** ANALYZE of one page's statement (50 rows and one to tell whether more follow, newest first). */
+async function pagePlan(pool: Pool, where: string): Promise<ListPlan | null> {
+  const r = await rows<Record<string, unknown>>(pool, `ANALYZE SELECT * FROM ${PREFIX}ss_snapshots WHERE ${where} ORDER BY id DESC LIMIT 51`).catch(() => []);
+  const t = r.find((x) => x.table === `${PREFIX}ss_snapshots`);
+  if (!t) return null;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
+  return { key: (t.key as string | null) ?? null, rows: num(t.rows), rowsRead: num(t.r_rows), extra: (t.Extra as string | null) ?? null };
 }
 
 /** Signed GETs over one keep-alive connection, timed from the request to the last byte. */

@@ -67,7 +67,7 @@ export async function wpAdminPhase(root: string, work: string, server: BenchServ
   const code = await new Promise<number | null>((resolve) => setup.once('exit', resolve));
   if (code !== 0) return missing(`tests/wp/setup-site.sh failed (exit ${code}): ${tail(setupLog, 5).replace(/\s+/g, ' ').slice(0, 400)}`);
 
-  // Same servers (ids 1001…11000) and the same million rows, moved (not copied) into WordPress's database.
+  // Same servers (ids 1001 onwards) and the same snapshot rows, moved (not copied) into WordPress's database.
   const wpDb = benchPool(server, server.names.wordpress, 4);
   try {
     await seedServers(wpDb);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: dispatch, lateness, list latency, memory and provider budget at 10,000
- * servers and 1,000,000 snapshots, on this machine, in a private database. Prints a table and
- * writes bench/results.json. See docs/performance.md for what each figure means.
+ * servers and 1,000,000 snapshots (or as many as the knobs say), on this machine, in a private
+ * database. Prints a table and writes bench/results.json. See docs/performance.md for what each figure means.
  *
  * Knobs (environment), for development; the defaults are the real benchmark:
  *   SS_BENCH_MYSQL_URL          use this server (mysql://user:pass@host:port) instead of a private one;
@@ -9,9 +9,12 @@
  *   SS_BENCH_LATENESS_SECONDS   window the lateness phase spreads its 10,000 slots over (300)
  *   SS_BENCH_BUDGET_SECONDS     how long the provider-budget phase runs (60)
  *   SS_BENCH_SIDECARS           sidecar counts for the dispatch phase ("1,2,4")
+ *   SS_BENCH_SERVERS            servers seeded and put on the hourly schedule, for every phase (10000)
  *   SS_BENCH_SNAPSHOTS          rows for the list phase (1000000)
+ *   SS_BENCH_BUFFER_POOL_MB     InnoDB buffer pool of the private MariaDB in MiB (1024)
  *   SS_BENCH_PHASES             which phases (dispatch,lateness,budget,provider,list,wpadmin); the
- *                               figures of phases not run are kept from the results file
+ *                               figures of phases not run are kept from the results file, and so
+ *                               are keys this program does not write (e.g. `scale100k`)
  *   SS_BENCH_RESULTS            where to write the results (bench/results.json)
  *   SS_BENCH_SIDECAR_JS         the sidecar entry point to run (dist/sidecar/main.js)
  */
@@ -59,6 +62,8 @@ function log(line: string) {
 }
 
 const ALL_PHASES = ['dispatch', 'lateness', 'budget', 'provider', 'list', 'wpadmin'];
+/** Keys every run writes itself (beside the phases'). */
+const OWN_KEYS = ['generatedAt', 'machine', 'settings', 'memory', 'targets', 'durationSeconds'];
 
 type Results = Record<string, unknown> & {
   memory: { peakRssMb: number | null; byPhase: Record<string, Array<number | null>> };
@@ -80,9 +85,13 @@ async function main() {
     settings: { ...settings, phases: [...settings.phases], resultsFile: path.relative(root, settings.resultsFile), servers: SERVERS },
     memory: { peakRssMb: null, byPhase: {} },
   };
-  // A run of some phases keeps the other phases' figures from the last full run.
+  // A run of some phases keeps the other phases' figures from the last full run, and every
+  // key this program does not write (such as `scale100k`, a larger run's figures kept beside).
   if (fs.existsSync(settings.resultsFile)) {
     const before = JSON.parse(fs.readFileSync(settings.resultsFile, 'utf8')) as Partial<Results>;
+    for (const [k, v] of Object.entries(before)) {
+      if (!(k in results) && !ALL_PHASES.includes(k) && !OWN_KEYS.includes(k)) results[k] = v;
+    }
     for (const k of ALL_PHASES) {
       if (settings.phases.has(k) || before[k] === undefined) continue;
       results[k] = before[k];
@@ -193,7 +202,7 @@ function report(r: Results) {
   const out: string[] = ['', 'Scheduled Snapshots benchmark', `machine: ${JSON.stringify(r.machine)}`, ''];
   if (d?.runs) {
     out.push(table([
-      ['dispatch (10,000 slots due at once)', 'slots/s', 'provider calls/s', 'burst lateness p50 / p99 / max', 'SQL statements / commits per slot', 'CPU s: sidecars / MariaDB / wall', 'peak RSS MiB'],
+      [`dispatch (${SERVERS.toLocaleString('en-US')} slots due at once)`, 'slots/s', 'provider calls/s', 'burst lateness p50 / p99 / max', 'SQL statements / commits per slot', 'CPU s: sidecars / MariaDB / wall', 'peak RSS MiB'],
       ['raw: single-row transactions', fmt(d.raw?.perSec), '', `by connections: ${Object.entries(d.raw?.byConnections ?? {}).map(([k, v]) => `${k}→${v}`).join(', ')}`, '4 / 1', '', ''],
       ...d.runs.map((x) => {
         const l = x.burstLateness as { p50Ms: number; p99Ms: number; maxMs: number };

@@ -1,7 +1,8 @@
 /**
  * The data the phases need, written straight into the tables (fast, and the same shapes the
  * sidecar reads): the host's servers as WordPress stores them, schedule assignments, and a
- * million snapshot rows.
+ * million snapshot rows. `SS_BENCH_SERVERS` sets how many servers (10,000); every phase reads
+ * the count from here.
  */
 
 import type { Pool } from 'mysql2/promise';
@@ -9,18 +10,25 @@ import { wpPostmetaDdl, wpPostsDdl } from '../tests/helpers/wp-schema.js';
 import { one, rows } from './database.js';
 
 export const PREFIX = 'wp_';
-export const SERVERS = 10_000;
-/** Server post ids are fixed (1001…11000) so the WordPress phase can hold the same servers. */
+export const SERVERS = serversFromEnv();
+/** Server post ids are fixed (1001…11000 at 10,000) so the WordPress phase can hold the same servers. */
 export const FIRST_SERVER_ID = 1001;
 export const HOURLY_SCHEDULE_ID = 1; // "Every 60 Min", seeded by migration 0007
 const FAR_FUTURE = '2100-01-01 00:00:00.000';
+
+function serversFromEnv(): number {
+  const v = process.env.SS_BENCH_SERVERS;
+  if (v === undefined || v === '') return 10_000;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`SS_BENCH_SERVERS must be a positive whole number, got "${v}"`);
+  return Number(v);
+}
 
 /** WordPress 6.1's own definitions of posts / postmeta (shared with the tests). */
 export function wordpressTablesDdl(prefix: string): string[] {
   return [wpPostsDdl(prefix), wpPostmetaDdl(prefix)];
 }
 
-/** 10,000 `wpcd_app_server` posts (status private) with the host's meta, ids 1001…11000. */
+/** `SERVERS` `wpcd_app_server` posts (status private) with the host's meta, ids 1001 onwards. */
 export async function seedServers(pool: Pool, prefix = PREFIX): Promise<void> {
   const chunk = 1000;
   for (let i = 0; i < SERVERS; i += chunk) {
@@ -66,7 +74,8 @@ export async function insertSchedule(pool: Pool, s: { name: string; intervalMinu
 }
 
 /**
- * 1,000,000 snapshot rows over the 10,000 servers: each server has 100, one per hour, most
+ * `total` snapshot rows over the servers (1,000,000 over 10,000 by default; 10,000,000 over
+ * 100,000 keeps the same shape): each server has total ÷ servers, one per hour, most
  * `available` and scheduled on "Every 60 Min", the rest spread over the other schedules,
  * manual and panel snapshots, and a few failed / delete_failed / superseded rows.
  * INSERT … SELECT over a digits table, 100,000 rows a statement.
