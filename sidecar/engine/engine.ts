@@ -11,10 +11,11 @@ import type { Logger } from '../log.js';
 import type { Provider } from '../providers/types.js';
 import { nextSlotAt } from '../store/assignments.js';
 import { schedulesWithMaxAge } from '../store/schedules.js';
-import { claimDue, nextWorkAt, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
+import { claimDue, nextWorkAt, recentCompletionTimes, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
 import { ReadBatcher } from './batch-reads.js';
 import { dispatchDue } from './dispatch.js';
+import { typicalTimes } from './poll-timing.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
 
@@ -137,6 +138,7 @@ export class Engine extends EventEmitter {
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
       this.#reconcile(now);
+      await this.#learnTypicalTimes(now);
       claimed = await this.#claimAndRun();
       this.#progress(dispatched, claimed);
       this.stats.lastError = null;
@@ -186,6 +188,23 @@ export class Engine extends EventEmitter {
       .finally(() => { this.#reconciling = null; });
   }
 
+  #typical = new Map<string, number>();
+  #typicalLearntAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Each provider's typical time to make a snapshot, from our recent completions
+   * (poll-timing.ts): when to read a new one first. Learnt again at most once a minute.
+   */
+  async #learnTypicalTimes(now: Date) {
+    if (now.getTime() - this.#typicalLearntAt < 60_000) return;
+    this.#typicalLearntAt = now.getTime();
+    try {
+      this.#typical = typicalTimes(await recentCompletionTimes(this.deps.db));
+    } catch (e) {
+      this.deps.log.warn({ err: (e as Error).message }, 'typical snapshot times could not be read; status reads keep the last ones');
+    }
+  }
+
   /** A progress line for long runs (a burst of due slots): at most one every 5 s while busy. */
   #progress(dispatched: number, claimed: number) {
     this.#sinceProgress.dispatched += dispatched;
@@ -213,6 +232,7 @@ export class Engine extends EventEmitter {
       const id = Number(row.id);
       const done = processRow({
         db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
+        typicalMs: (slug) => this.#typical.get(slug),
         onSettled: (sid) => this.emit('settled', { id: sid }),
         onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
       }, row, token, this.#reads.readFor(row, this.deps.providers)).catch((e) => {

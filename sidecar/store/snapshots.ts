@@ -158,6 +158,20 @@ export async function nextWorkAt(db: DB): Promise<Date | null> {
   return r?.at instanceof Date ? r.at : null;
 }
 
+/**
+ * How long the newest completed creates took, from the provider accepting the create (its
+ * `creating` event) to our seeing it available, newest first (engine/poll-timing.ts learns
+ * the typical time from them). The newest `limit` available rows, through status_list_idx.
+ */
+export async function recentCompletionTimes(db: DB, limit = 500): Promise<Array<{ provider: string; ms: number }>> {
+  const rows = await db.selectFrom('ss_snapshots as s')
+    .innerJoin('ss_events as e', (j) => j.onRef('e.snapshot_id', '=', 's.id').on('e.action', '=', 'creating'))
+    .select(['s.provider', sql<number>`TIMESTAMPDIFF(MICROSECOND, e.at, s.available_at) DIV 1000`.as('ms')])
+    .where('s.status', '=', 'available').where('s.origin', 'in', ['scheduled', 'manual']).where('s.available_at', 'is not', null)
+    .orderBy('s.id', 'desc').limit(limit).execute();
+  return rows.filter((r) => r.provider !== null).map((r) => ({ provider: r.provider!, ms: Number(r.ms) }));
+}
+
 /** Failed records by provider slug (the metrics' failures-by-provider gauge). */
 export async function failedByProvider(db: DB): Promise<Array<{ provider: string | null; n: number }>> {
   const rows = await db.selectFrom('ss_snapshots').select(['provider']).select((eb) => eb.fn.countAll<number>().as('n'))
