@@ -13,11 +13,14 @@ import { nextSlotAt } from '../store/assignments.js';
 import { schedulesWithMaxAge } from '../store/schedules.js';
 import { claimDue, nextWorkAt, recentCompletionTimes, releaseLeases, serversWithAgedSnapshots } from '../store/snapshots.js';
 import { applyRetention } from './apply-retention.js';
-import { ReadBatcher } from './batch-reads.js';
+import { PAGE, ReadBatcher } from './batch-reads.js';
 import { dispatchDue } from './dispatch.js';
 import { typicalTimes } from './poll-timing.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
+
+/** Status reads that go in lists (two pages) worked on at once, beside `concurrency`. */
+const LISTED_READS = 2 * PAGE;
 
 export interface EngineDeps {
   db: DB;
@@ -58,7 +61,10 @@ export class Engine extends EventEmitter {
   #stopping = false;
   #ticking: Promise<void> | null = null;
   #wakeRequested = false;
-  readonly #inFlight = new Map<number, { token: string; done: Promise<void> }>();
+  readonly #inFlight = new Map<number, { token: string; done: Promise<void>; listed: boolean }>();
+  /** Of those, status reads that go in lists (batch-reads.ts): they have room of their own. */
+  #listedInFlight = 0;
+  #lastReadScan = Number.NEGATIVE_INFINITY;
   readonly #tokens = new Set<string>();
   /** Status reads coalesced into list requests per provider account (batch-reads.ts). */
   readonly #reads = new ReadBatcher();
@@ -101,7 +107,7 @@ export class Engine extends EventEmitter {
     const again = this.#wakeRequested;
     this.#wakeRequested = false;
     // Full: finishing work calls wake(), so there is no point polling for more until then.
-    const full = this.#inFlight.size >= (this.deps.concurrency ?? 16);
+    const full = this.#inFlight.size - this.#listedInFlight >= (this.deps.concurrency ?? 16);
     this.#schedule(again ? 0 : full ? this.deps.tickMs : await this.#msUntilNextDue());
   }
 
@@ -221,30 +227,39 @@ export class Engine extends EventEmitter {
   async #claimAndRun(): Promise<number> {
     if (this.#stopping) return 0;
     const { db, clock } = this.deps;
-    const room = (this.deps.concurrency ?? 16) - this.#inFlight.size;
-    if (room <= 0) return 0;
+    const room = (this.deps.concurrency ?? 16) - (this.#inFlight.size - this.#listedInFlight);
+    const listedRoom = LISTED_READS - this.#listedInFlight;
+    if (room <= 0 && listedRoom <= 0) return 0;
     const now = await clock.now(db);
-    const { token, rows } = await claimDue(db, now, this.deps.instanceId, this.deps.leaseMs, room);
+    const batching = new Set([...this.deps.providers].filter(([, p]) => p.describeMany).map(([slug]) => slug));
+    // Reads due behind a burst of older work are looked for at most once a second (claimDue).
+    const scan = Date.now() - this.#lastReadScan >= 1000;
+    const { token, rows, scanned } = await claimDue(db, now, this.deps.instanceId, this.deps.leaseMs, Math.max(0, room), { room: Math.max(0, listedRoom), batching, now, scan });
+    if (scanned) this.#lastReadScan = Date.now();
     if (rows.length === 0) return 0;
     this.#tokens.add(token);
     let remaining = rows.length;
     for (const row of rows) {
       const id = Number(row.id);
+      const read = this.#reads.readFor(row, this.deps.providers);
+      const listed = read !== undefined && row.status === 'creating';
+      if (listed) this.#listedInFlight += 1;
       const done = processRow({
         db, clock, log: this.deps.log.child({ snapshotId: id }), providers: this.deps.providers, leaseMs: this.deps.leaseMs, limits: this.deps.limits,
         typicalMs: (slug) => this.#typical.get(slug),
         onSettled: (sid) => this.emit('settled', { id: sid }),
         onOutcome: (kind) => { this.stats.outcomes[kind] = (this.stats.outcomes[kind] ?? 0) + 1; this.emit('outcome', kind); },
-      }, row, token, this.#reads.readFor(row, this.deps.providers)).catch((e) => {
+      }, row, token, read).catch((e) => {
         this.deps.log.error({ snapshotId: id, err: (e as Error).message }, 'snapshot work failed; it will be retried after its lease');
       }).finally(() => {
         this.#inFlight.delete(id);
+        if (listed) this.#listedInFlight -= 1;
         remaining -= 1;
         if (remaining === 0) this.#tokens.delete(token);
         // Work finished: there may be more (polls due soon, queued deletes).
         this.wake();
       });
-      this.#inFlight.set(id, { token, done });
+      this.#inFlight.set(id, { token, done, listed });
     }
     return rows.length;
   }

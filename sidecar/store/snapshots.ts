@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../db.js';
 import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js';
-import { choosePrioritized } from '../engine/priority.js';
+import { choosePrioritized, type ListedReads } from '../engine/priority.js';
 import { notFound } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus, SnapshotsTable } from '../schema.js';
 
@@ -263,17 +263,34 @@ export async function setName(db: DB, id: number, name: string): Promise<void> {
  * the lease — no separate reaper needed. FOR UPDATE SKIP LOCKED in a short transaction keeps
  * concurrent claimers from taking the same rows or waiting on each other.
  */
-export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number): Promise<{ token: string; rows: SnapshotRow[] }> {
+export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number, listed?: ListedReads & { scan: boolean }): Promise<{ token: string; rows: SnapshotRow[]; scanned: boolean }> {
   const token = `${instanceId}:${randomUUID()}`.slice(0, 80);
-  if (limit <= 0) return { token, rows: [] };
+  const reads = listed?.room ?? 0;
+  if (limit <= 0 && reads <= 0) return { token, rows: [], scanned: false };
   const leaseUntil = new Date(now.getTime() + leaseMs);
+  let scanned = false;
   const rows = await db.transaction().execute(async (trx) => {
     // A window of the oldest due rows, then the priority order picks the claim from it
     // (engine/priority.ts: creates first, deletes last, each kind a share).
-    const window = await trx.selectFrom('ss_snapshots').select(['id', 'status'])
-      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(Math.min(2000, limit * 4))
+    const size = Math.min(2000, limit * 4 + reads);
+    const window = await trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at'])
+      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(size)
       .forUpdate().skipLocked().execute();
-    const due = choosePrioritized(window.map((w) => ({ id: Number(w.id), status: w.status })), limit);
+    // A window full of older work (a burst of creates) hides the listed reads due behind it:
+    // look for them past it now and then (`scan`), without locks, then lock those still due.
+    if (listed?.scan && reads > 0 && listed.batching.size > 0 && window.length === size) {
+      scanned = true;
+      const seen = new Set(window.map((w) => Number(w.id)));
+      const found = (await trx.selectFrom('ss_snapshots').select('id').where('status', '=', 'creating')
+        .where('provider', 'in', [...listed.batching]).where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at').limit(reads).execute()).map((r) => Number(r.id)).filter((id) => !seen.has(id));
+      if (found.length > 0) {
+        window.push(...await trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at'])
+          .where('id', 'in', found).where('status', '=', 'creating').where('next_attempt_at', '<=', now)
+          .forUpdate().skipLocked().execute());
+      }
+    }
+    const due = choosePrioritized(window.map((w) => ({ ...w, id: Number(w.id) })), limit, listed);
     if (due.length === 0) return [];
     const ids = due.map((d) => d.id);
     await trx.updateTable('ss_snapshots')
@@ -284,7 +301,7 @@ export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: n
     const order = new Map(ids.map((id, i) => [id, i]));
     return rows.sort((a, b) => order.get(Number(a.id))! - order.get(Number(b.id))!);
   });
-  return { token, rows };
+  return { token, rows, scanned };
 }
 
 /** Keep a lease alive during a long provider call. False when the lease was lost. */
