@@ -19,6 +19,9 @@ import { typicalTimes } from './poll-timing.js';
 import { reconcileDue } from './reconcile.js';
 import { processRow, type WorkLimits } from './work.js';
 
+/** The longest one tick dispatches before it lets the work claimed so far start. */
+const DISPATCH_SLICE_MS = 1000;
+
 /** Status reads that go in lists (two pages) worked on at once, beside `concurrency`. */
 const LISTED_READS = 2 * PAGE;
 
@@ -136,11 +139,15 @@ export class Engine extends EventEmitter {
     let claimed = 0;
     try {
       const now = await clock.now(db);
-      // Dispatch until nothing is due, bounded so one tick cannot starve the work queue.
+      // Dispatch until nothing is due, bounded so one tick cannot starve the work queue: after
+      // DISPATCH_SLICE_MS of a burst the work dispatched so far starts (a provider's budget
+      // refills meanwhile, and a full bucket wastes its refill), and the next tick goes on at once.
+      const started = Date.now();
       for (let i = 0; i < 50 && !this.#stopping; i++) {
         const r = await dispatchDue({ db, host: this.deps.host, knownProviders: knownProviders(this.deps.providers, this.deps.providerProblems), providerTypes: new Map([...this.deps.providers].map(([k, p]) => [k, p.type])) }, now, batch);
         dispatched += r.created;
         if (r.claimed < batch) break;
+        if (Date.now() - started >= DISPATCH_SLICE_MS) { this.#wakeRequested = true; break; }
       }
       if (dispatched > 0) log.info({ dispatched }, 'scheduled snapshots requested');
       this.#reconcile(now);

@@ -265,7 +265,7 @@ export async function setName(db: DB, id: number, name: string): Promise<void> {
  */
 export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number, listed?: ListedReads & { scan: boolean }): Promise<{ token: string; rows: SnapshotRow[]; scanned: boolean }> {
   const token = `${instanceId}:${randomUUID()}`.slice(0, 80);
-  const reads = listed?.room ?? 0;
+  const reads = listed && listed.batching.size > 0 ? listed.room : 0;
   if (limit <= 0 && reads <= 0) return { token, rows: [], scanned: false };
   const leaseUntil = new Date(now.getTime() + leaseMs);
   let scanned = false;
@@ -278,7 +278,7 @@ export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: n
       .forUpdate().skipLocked().execute();
     // A window full of older work (a burst of creates) hides the listed reads due behind it:
     // look for them past it now and then (`scan`), without locks, then lock those still due.
-    if (listed?.scan && reads > 0 && listed.batching.size > 0 && window.length === size) {
+    if (listed?.scan && reads > 0 && window.length === size) {
       scanned = true;
       const seen = new Set(window.map((w) => Number(w.id)));
       const found = (await trx.selectFrom('ss_snapshots').select('id').where('status', '=', 'creating')
