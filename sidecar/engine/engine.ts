@@ -239,10 +239,10 @@ export class Engine extends EventEmitter {
     if (room <= 0 && listedRoom <= 0) return 0;
     const now = await clock.now(db);
     const batching = new Set([...this.deps.providers].filter(([, p]) => p.describeMany).map(([slug]) => slug));
-    // Reads due behind a burst of older work are looked for at most once a second (claimDue).
-    const scan = Date.now() - this.#lastReadScan >= 1000;
-    const { token, rows, scanned } = await claimDue(db, now, this.deps.instanceId, this.deps.leaseMs, Math.max(0, room), { room: Math.max(0, listedRoom), batching, now, scan });
-    if (scanned) this.#lastReadScan = Date.now();
+    // Listed reads are looked for beyond the oldest due work at most once a second (claimDue).
+    const scan = listedRoom > 0 && Date.now() - this.#lastReadScan >= 1000;
+    if (scan) this.#lastReadScan = Date.now();
+    const { token, rows } = await claimDue(db, now, this.deps.instanceId, this.deps.leaseMs, Math.max(0, room), { room: Math.max(0, listedRoom), batching, now, scan });
     if (rows.length === 0) return 0;
     this.#tokens.add(token);
     let remaining = rows.length;

@@ -263,27 +263,27 @@ export async function setName(db: DB, id: number, name: string): Promise<void> {
  * the lease — no separate reaper needed. FOR UPDATE SKIP LOCKED in a short transaction keeps
  * concurrent claimers from taking the same rows or waiting on each other.
  */
-export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number, listed?: ListedReads & { scan: boolean }): Promise<{ token: string; rows: SnapshotRow[]; scanned: boolean }> {
+export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number, listed?: ListedReads & { scan: boolean }): Promise<{ token: string; rows: SnapshotRow[] }> {
   const token = `${instanceId}:${randomUUID()}`.slice(0, 80);
   const reads = listed && listed.batching.size > 0 ? listed.room : 0;
-  if (limit <= 0 && reads <= 0) return { token, rows: [], scanned: false };
+  if (limit <= 0 && reads <= 0) return { token, rows: [] };
   const leaseUntil = new Date(now.getTime() + leaseMs);
-  let scanned = false;
   const rows = await db.transaction().execute(async (trx) => {
     // A window of the oldest due rows, then the priority order picks the claim from it
-    // (engine/priority.ts: creates first, deletes last, each kind a share).
-    const size = Math.min(2000, limit * 4 + reads);
-    const window = await trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at'])
-      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(size)
-      .forUpdate().skipLocked().execute();
-    // A window full of older work (a burst of creates) hides the listed reads due behind it:
-    // look for them past it now and then (`scan`), without locks, then lock those still due.
-    if (listed?.scan && reads > 0 && window.length === size) {
-      scanned = true;
-      const seen = new Set(window.map((w) => Number(w.id)));
+    // (engine/priority.ts: creates first, deletes last, each kind a share). Reads that go in
+    // lists are left out of it: they have room of their own, looked for below.
+    const batching = reads > 0 ? [...listed!.batching] : [];
+    const size = Math.min(2000, limit * 4);
+    let q = trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at']).where('next_attempt_at', '<=', now);
+    if (batching.length > 0) q = q.where((eb) => eb.or([eb('status', '<>', 'creating'), eb('provider', 'is', null), eb('provider', 'not in', batching)]));
+    const window = size > 0 ? await q.orderBy('next_attempt_at').limit(size).forUpdate().skipLocked().execute() : [];
+    // The listed reads due, oldest first: on every claim while no backlog of work fills the
+    // window, else at most when the engine says (`scan`, once a second) — found without locks,
+    // then those still due locked.
+    if (reads > 0 && (listed!.scan || window.length < size)) {
       const found = (await trx.selectFrom('ss_snapshots').select('id').where('status', '=', 'creating')
-        .where('provider', 'in', [...listed.batching]).where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at').limit(reads).execute()).map((r) => Number(r.id)).filter((id) => !seen.has(id));
+        .where('provider', 'in', batching).where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at').limit(reads).execute()).map((r) => Number(r.id));
       if (found.length > 0) {
         window.push(...await trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at'])
           .where('id', 'in', found).where('status', '=', 'creating').where('next_attempt_at', '<=', now)
@@ -301,7 +301,7 @@ export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: n
     const order = new Map(ids.map((id, i) => [id, i]));
     return rows.sort((a, b) => order.get(Number(a.id))! - order.get(Number(b.id))!);
   });
-  return { token, rows, scanned };
+  return { token, rows };
 }
 
 /** Keep a lease alive during a long provider call. False when the lease was lost. */
