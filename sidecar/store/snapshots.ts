@@ -278,7 +278,7 @@ export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: n
     if (batching.length > 0) q = q.where((eb) => eb.or([eb('status', '<>', 'creating'), eb('provider', 'is', null), eb('provider', 'not in', batching)]));
     const window = size > 0 ? await q.orderBy('next_attempt_at').limit(size).forUpdate().skipLocked().execute() : [];
     // The listed reads due, oldest first: on every claim while no backlog of work fills the
-    // window, else at most when the engine says (`scan`, once a second) — found without locks,
+    // window, else only when the engine says (`scan`, every half second) — found without locks,
     // then those still due locked.
     if (reads > 0 && (listed!.scan || window.length < size)) {
       const found = (await trx.selectFrom('ss_snapshots').select('id').where('status', '=', 'creating')
