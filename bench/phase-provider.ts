@@ -85,8 +85,10 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
         }
         const reqs = fake.requests.slice(from);
         const lastAt = Math.max(...reqs.map((r) => r.at));
+        log(`  [provider] round ${n} timeline: ${timeline(reqs, slot.getTime())}`);
         return {
           seconds: Math.round(((lastAt - slot.getTime()) / 1000) * 10) / 10,
+          ...where(reqs, slot.getTime()),
           requests: reqs.length,
           creates: reqs.filter((r) => r.method === 'POST').length,
           deletes: reqs.filter((r) => r.method === 'DELETE').length,
@@ -125,4 +127,49 @@ export async function providerPhase(root: string, work: string, pool: Pool, sc: 
     await setServersProvider(pool, 'sandbox');
     await resetEngineTables(pool);
   }
+}
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Where a round's time went, from the fake's own request times (seconds after the slot):
+ * the first request and the last create, and the tokens the fake's bucket held unused — refill
+ * lost while it was full (`idleFullSeconds`: the bucket at its top, refill wasted) and what
+ * was left when the last create went out (a round that ends with tokens left waited on
+ * something other than the budget).
+ */
+function where(reqs: ReadonlyArray<{ method: string; at: number }>, slotMs: number): Record<string, number> {
+  if (reqs.length === 0) return {};
+  const creates = reqs.filter((r) => r.method === 'POST');
+  const lastCreate = creates.length ? Math.max(...creates.map((r) => r.at)) : slotMs;
+  // Replay the fake's bucket (BUCKET deep, REFILL_PER_SECOND back a second, full at the slot).
+  let tokens = BUCKET;
+  let t = slotMs;
+  let wastedMs = 0;
+  let leftAtLastCreate = 0;
+  for (const r of [...reqs].sort((a, b) => a.at - b.at)) {
+    const gain = ((r.at - t) / 1000) * REFILL_PER_SECOND;
+    if (tokens + gain > BUCKET) wastedMs += ((tokens + gain - BUCKET) / REFILL_PER_SECOND) * 1000;
+    tokens = Math.min(BUCKET, tokens + gain) - 1;
+    t = r.at;
+    if (r.at === lastCreate) leftAtLastCreate = tokens;
+  }
+  return {
+    firstRequestSeconds: secs(Math.min(...reqs.map((r) => r.at)) - slotMs),
+    lastCreateSeconds: secs(lastCreate - slotMs),
+    idleFullSeconds: secs(wastedMs),
+    tokensLeftAtLastCreate: Math.round(leftAtLastCreate),
+  };
+}
+
+/** Requests per 5 s after the slot: creates/lists/other, for the log. */
+function timeline(reqs: ReadonlyArray<{ method: string; path: string; at: number }>, slotMs: number): string {
+  const slots = new Map<number, [number, number, number]>();
+  for (const r of reqs) {
+    const k = Math.floor((r.at - slotMs) / 5000) * 5;
+    const c = slots.get(k) ?? [0, 0, 0];
+    c[r.method === 'POST' ? 0 : r.method === 'GET' && r.path === '/v1/images' ? 1 : 2] += 1;
+    slots.set(k, c);
+  }
+  return [...slots].sort((a, b) => a[0] - b[0]).map(([k, c]) => `${k}s:${c.join('/')}`).join(' ');
 }

@@ -43,6 +43,8 @@ export interface JobDeps {
   /** Called with a snapshot id when it reaches a resting state (or leaves the list). */
   onSettled?: (id: number) => void;
   onOutcome?: (kind: string, provider: string) => void;
+  /** How long this row's provider typically takes to make a snapshot (poll-timing.ts); undefined: not learnt yet. */
+  typicalMs?: number;
 }
 
 /** A claimed row and our lease on it. */

@@ -28,6 +28,8 @@ export interface WorkDeps {
   onSettled?: (id: number) => void;
   onOutcome?: (kind: string, provider: string) => void;
   limits?: Partial<WorkLimits>;
+  /** A provider's typical time to make a snapshot, when learnt (poll-timing.ts). */
+  typicalMs?: (provider: string) => number | undefined;
 }
 
 const STEPS: Partial<Record<SnapshotRow['status'], (job: Job) => Promise<void>>> = {
@@ -40,6 +42,7 @@ export async function processRow(deps: WorkDeps, row: SnapshotRow, token: string
   const base: LeasedRow = {
     db: deps.db, clock: deps.clock, log: deps.log, leaseMs: deps.leaseMs, limits: { ...DEFAULT_LIMITS, ...deps.limits },
     onSettled: deps.onSettled, onOutcome: deps.onOutcome, row, id: Number(row.id), token,
+    typicalMs: row.provider ? deps.typicalMs?.(row.provider) : undefined,
   };
   const provider = row.provider ? deps.providers.get(row.provider) : undefined;
   if (!provider) {

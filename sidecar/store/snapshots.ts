@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../db.js';
 import { assertTransition, sourcesOf, type Cause } from '../engine/lifecycle.js';
-import { choosePrioritized } from '../engine/priority.js';
+import { choosePrioritized, type ListedReads } from '../engine/priority.js';
 import { notFound } from '../errors.js';
 import type { SnapshotOrigin, SnapshotStatus, SnapshotsTable } from '../schema.js';
 
@@ -158,6 +158,20 @@ export async function nextWorkAt(db: DB): Promise<Date | null> {
   return r?.at instanceof Date ? r.at : null;
 }
 
+/**
+ * How long the newest completed creates took, from the provider accepting the create (its
+ * `creating` event) to our seeing it available, newest first (engine/poll-timing.ts learns
+ * the typical time from them). The newest `limit` available rows, through status_list_idx.
+ */
+export async function recentCompletionTimes(db: DB, limit = 500): Promise<Array<{ provider: string; ms: number }>> {
+  const rows = await db.selectFrom('ss_snapshots as s')
+    .innerJoin('ss_events as e', (j) => j.onRef('e.snapshot_id', '=', 's.id').on('e.action', '=', 'creating'))
+    .select(['s.provider', sql<number>`TIMESTAMPDIFF(MICROSECOND, e.at, s.available_at) DIV 1000`.as('ms')])
+    .where('s.status', '=', 'available').where('s.origin', 'in', ['scheduled', 'manual']).where('s.available_at', 'is not', null)
+    .orderBy('s.id', 'desc').limit(limit).execute();
+  return rows.filter((r) => r.provider !== null).map((r) => ({ provider: r.provider!, ms: Number(r.ms) }));
+}
+
 /** Failed records by provider slug (the metrics' failures-by-provider gauge). */
 export async function failedByProvider(db: DB): Promise<Array<{ provider: string | null; n: number }>> {
   const rows = await db.selectFrom('ss_snapshots').select(['provider']).select((eb) => eb.fn.countAll<number>().as('n'))
@@ -249,17 +263,34 @@ export async function setName(db: DB, id: number, name: string): Promise<void> {
  * the lease — no separate reaper needed. FOR UPDATE SKIP LOCKED in a short transaction keeps
  * concurrent claimers from taking the same rows or waiting on each other.
  */
-export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number): Promise<{ token: string; rows: SnapshotRow[] }> {
+export async function claimDue(db: DB, now: Date, instanceId: string, leaseMs: number, limit: number, listed?: ListedReads & { scan: boolean }): Promise<{ token: string; rows: SnapshotRow[] }> {
   const token = `${instanceId}:${randomUUID()}`.slice(0, 80);
-  if (limit <= 0) return { token, rows: [] };
+  const reads = listed && listed.batching.size > 0 ? listed.room : 0;
+  if (limit <= 0 && reads <= 0) return { token, rows: [] };
   const leaseUntil = new Date(now.getTime() + leaseMs);
   const rows = await db.transaction().execute(async (trx) => {
     // A window of the oldest due rows, then the priority order picks the claim from it
-    // (engine/priority.ts: creates first, deletes last, each kind a share).
-    const window = await trx.selectFrom('ss_snapshots').select(['id', 'status'])
-      .where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(Math.min(2000, limit * 4))
-      .forUpdate().skipLocked().execute();
-    const due = choosePrioritized(window.map((w) => ({ id: Number(w.id), status: w.status })), limit);
+    // (engine/priority.ts: creates first, deletes last, each kind a share). Reads that go in
+    // lists are left out of it: they have room of their own, looked for below.
+    const batching = reads > 0 ? [...listed!.batching] : [];
+    const size = Math.min(2000, limit * 4);
+    let q = trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at']).where('next_attempt_at', '<=', now);
+    if (batching.length > 0) q = q.where((eb) => eb.or([eb('status', '<>', 'creating'), eb('provider', 'is', null), eb('provider', 'not in', batching)]));
+    const window = size > 0 ? await q.orderBy('next_attempt_at').limit(size).forUpdate().skipLocked().execute() : [];
+    // The listed reads due, oldest first: on every claim while no backlog of work fills the
+    // window, else only when the engine says (`scan`, every half second) — found without locks,
+    // then those still due locked.
+    if (reads > 0 && (listed!.scan || window.length < size)) {
+      const found = (await trx.selectFrom('ss_snapshots').select('id').where('status', '=', 'creating')
+        .where('provider', 'in', batching).where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at').limit(reads).execute()).map((r) => Number(r.id));
+      if (found.length > 0) {
+        window.push(...await trx.selectFrom('ss_snapshots').select(['id', 'status', 'provider', 'next_attempt_at'])
+          .where('id', 'in', found).where('status', '=', 'creating').where('next_attempt_at', '<=', now)
+          .forUpdate().skipLocked().execute());
+      }
+    }
+    const due = choosePrioritized(window.map((w) => ({ ...w, id: Number(w.id) })), limit, listed);
     if (due.length === 0) return [];
     const ids = due.map((d) => d.id);
     await trx.updateTable('ss_snapshots')

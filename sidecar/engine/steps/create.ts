@@ -5,6 +5,7 @@ import { ProviderError } from '../../providers/types.js';
 import { recordEvents } from '../../store/events.js';
 import { leaseView, nameLeased, supersedeAvailable } from '../../store/snapshots.js';
 import { event, fail, finish, later, retryOrFail, settleAvailable, type Job } from '../job.js';
+import { firstReadMs } from '../poll-timing.js';
 
 export async function createStep(job: Job): Promise<void> {
   const { row, provider, server, marker, limits } = job;
@@ -36,7 +37,8 @@ export async function createStep(job: Job): Promise<void> {
     if (result.state === 'failed') { await fail(job, `${provider.displayName} reported the snapshot as failed right away.`); return; }
     if (await finish(job, {
       provider_snapshot_id: result.providerSnapshotId || null, pending_ref: result.pendingRef ?? null,
-      size_bytes: result.sizeBytes ?? null, next_attempt_at: await later(job, limits.pollBaseMs), attempts: 0, last_error: null,
+      // The first status read after about the time such a snapshot takes (poll-timing.ts).
+      size_bytes: result.sizeBytes ?? null, next_attempt_at: await later(job, firstReadMs(limits, job.typicalMs)), attempts: 0, last_error: null,
     }, 'creating')) {
       await event(job, 'creating', result.providerSnapshotId ? `Provider id ${result.providerSnapshotId}` : 'Accepted by the provider');
       job.onOutcome?.('created', provider.slug);

@@ -1,4 +1,5 @@
 import { fail, finish, later, retryOrFail, settleAvailable, type Job } from '../job.js';
+import { nextReadMs } from '../poll-timing.js';
 
 /** creating → follow the snapshot at the provider until it is available or failed. */
 export async function pollStep(job: Job): Promise<void> {
@@ -20,7 +21,8 @@ export async function pollStep(job: Job): Promise<void> {
       await fail(job, `${provider.displayName} did not finish the snapshot within ${Math.round(limits.createTimeoutMs / 3600_000)} hours; check it in the provider's dashboard.`);
       return;
     }
-    const wait = Math.min(limits.pollMaxMs, limits.pollBaseMs * 2 ** Math.min(6, row.attempts));
+    // Read again after a share of the provider's typical time, at most pollMaxMs (poll-timing.ts).
+    const wait = nextReadMs(limits, row.attempts, job.typicalMs);
     const idChanged = snap.providerSnapshotId && snap.providerSnapshotId !== row.provider_snapshot_id;
     await finish(job, { next_attempt_at: await later(job, wait), ...(idChanged ? { provider_snapshot_id: snap.providerSnapshotId } : {}) });
   } catch (e) {
