@@ -39,8 +39,9 @@ describe('Vultr batched reads through the engine', () => {
   test('when 60 snapshots are creating in an account of 1,260, then each round reads the list (3 pages of 500), not 60 GETs, and the deletes check ownership from it', async () => {
     const { fake, sc, ids, clock } = await start(1200, 60);
     try {
-      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round) => {
-        expect(gets(round)).toHaveLength(0);
+      const rounds = await roundsUntilAvailable(sc, clock, ids, () => fake.requests, (round, states) => {
+        // A read that came due alone (a slow machine spreads them out) goes as a single GET.
+        expect(gets(round).length).toBeLessThan(Math.max(2, states.filter((x) => x === 'creating').length / 10));
         expect(lists(round).length).toBeLessThanOrEqual(3);
         for (const r of lists(round)) expect(r.query.get('per_page')).toBe('500');
       });
@@ -67,9 +68,13 @@ describe('Vultr batched reads through the engine', () => {
       advance(clock, 70_000);
       await runUntilIdle(sc);
       expect(lists(fake.requests.slice(first)).length).toBeLessThanOrEqual(1);
+      // The next rounds (until one reads at all: when reads fall due depends on what the engine
+      // learnt of completion times) read by GET, never the 25-page list.
       const second = fake.requests.length;
-      advance(clock, 70_000);
-      await runUntilIdle(sc);
+      for (let i = 0; i < 4 && gets(fake.requests.slice(second)).length === 0; i++) {
+        advance(clock, 70_000);
+        await runUntilIdle(sc);
+      }
       const round = fake.requests.slice(second);
       expect(lists(round)).toHaveLength(0);
       expect(gets(round).length).toBeGreaterThan(0);
