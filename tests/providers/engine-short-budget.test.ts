@@ -65,64 +65,52 @@ async function order(sc: Sidecar, fake: FakeHetzner, from: number, reading: numb
   return out;
 }
 
+/** A backlog on a fresh Hetzner fake, the engine run until idle, and the order the fake saw (`order`). */
+async function withBacklog(opts: Parameters<typeof backlog>[2],
+  check: (r: { sc: Sidecar; fake: FakeHetzner; reading: number[]; seen: string[] }) => Promise<void>): Promise<void> {
+  const fake = await startFakeHetzner();
+  const { sc, reading } = await backlog(fake, databaseClock(), opts);
+  try {
+    const mark = fake.requests.length;
+    await runUntilIdle(sc);
+    await check({ sc, fake, reading, seen: await order(sc, fake, mark, reading) });
+  } finally {
+    await sc.stop(0);
+    await fake.close();
+  }
+}
+
 describe('creates first while the budget is short', () => {
   test('when 10 snapshots are due for a status read and 20 creates wait for budget, then the creates go first (the reads wait until the last two, one claim\'s worth, are under way) and the 10 reads as one list', async () => {
-    const fake = await startFakeHetzner();
-    const clock = databaseClock();
-    const { sc, reading } = await backlog(fake, clock, { slug: 'hz-a', creating: 10, requested: 20, first: 11_000, waitMs: 2_000 });
-    try {
-      const mark = fake.requests.length;
-      await runUntilIdle(sc);
-      const seen = await order(sc, fake, mark, reading);
+    await withBacklog({ slug: 'hz-a', creating: 10, requested: 20, first: 11_000, waitMs: 2_000 }, async ({ sc, fake, reading, seen }) => {
       expect(seen.filter((k) => k === 'create')).toHaveLength(20);
       // One list for the ten, once no create waits to be claimed: no request spent on reads while creates waited.
       expect(seen.filter((k) => k === 'read')).toEqual(['read']);
       expect(createsBeforeRead(seen)).toBeGreaterThanOrEqual(18);
       for (const id of reading) expect((await snapshotOf(sc, id))?.status).toBe('available');
       expect(fake.rateLimited()).toBe(0);
-    } finally {
-      await sc.stop(0);
-      await fake.close();
-    }
+    });
   });
 
   test('when the 10 reads are already READ_HOLD_MS past their time, then they go as one list while the creates still wait: reads never starve', async () => {
-    const fake = await startFakeHetzner();
-    const clock = databaseClock();
-    const { sc, reading } = await backlog(fake, clock, { slug: 'hz-b', creating: 10, requested: 20, first: 12_000, waitMs: READ_HOLD_MS + 5_000 });
-    try {
-      const mark = fake.requests.length;
-      await runUntilIdle(sc);
-      const seen = await order(sc, fake, mark, reading);
+    await withBacklog({ slug: 'hz-b', creating: 10, requested: 20, first: 12_000, waitMs: READ_HOLD_MS + 5_000 }, async ({ sc, fake, reading, seen }) => {
       expect(seen.filter((k) => k === 'create')).toHaveLength(20);
       expect(seen.filter((k) => k === 'read')).toEqual(['read']);
       // In the first claim, beside its two creates.
       expect(createsBeforeRead(seen)).toBeLessThanOrEqual(2);
       for (const id of reading) expect((await snapshotOf(sc, id))?.status).toBe('available');
       expect(fake.rateLimited()).toBe(0);
-    } finally {
-      await sc.stop(0);
-      await fake.close();
-    }
+    });
   });
 
   test('when a whole page of 50 reads is due, then its list goes while the creates still wait, and costs one request', async () => {
-    const fake = await startFakeHetzner();
-    const clock = databaseClock();
-    const { sc, reading } = await backlog(fake, clock, { slug: 'hz-c', creating: 50, requested: 20, first: 13_000, waitMs: 2_000 });
-    try {
-      const mark = fake.requests.length;
-      await runUntilIdle(sc);
-      const seen = await order(sc, fake, mark, reading);
+    await withBacklog({ slug: 'hz-c', creating: 50, requested: 20, first: 13_000, waitMs: 2_000 }, async ({ sc, fake, reading, seen }) => {
       expect(seen.filter((k) => k === 'create')).toHaveLength(20);
       expect(seen.filter((k) => k === 'read')).toEqual(['read']);
       // In the first claim, beside its two creates.
       expect(createsBeforeRead(seen)).toBeLessThanOrEqual(2);
       for (const id of reading) expect((await snapshotOf(sc, id))?.status).toBe('available');
       expect(fake.rateLimited()).toBe(0);
-    } finally {
-      await sc.stop(0);
-      await fake.close();
-    }
+    });
   });
 });
