@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Pool } from 'mysql2/promise';
-import ts from 'typescript';
 import { dbNow } from './database.js';
+import { loadFakeHetzner } from './fake-hetzner.js';
 import { sleep } from './processes.js';
 import { FIRST_SERVER_ID, HOURLY_SCHEDULE_ID, PREFIX, SERVERS, resetEngineTables, setServersProvider } from './seed.js';
 import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
@@ -34,17 +34,10 @@ export interface BudgetResult {
   peakRssMb?: Array<number | null>;
 }
 
-interface FakeHetzner {
-  url: string;
-  addServer(id: number, name?: string): void;
-  requests: Array<{ method: string; path: string; at: number }>;
-  close(): Promise<void>;
-}
 
 const BUDGET_PER_HOUR = 3600;
 
 export async function budgetPhase(root: string, work: string, pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, seconds: number, log: (s: string) => void): Promise<BudgetResult> {
-  const fakeSource = path.join(root, 'tests/fakes/hetzner.ts');
   for (const f of ['sidecar/providers/hetzner.ts', 'sidecar/providers/http/budget.ts', 'tests/fakes/hetzner.ts']) {
     if (!fs.existsSync(path.join(root, f))) return { exceeded: null, reason: `${f} does not exist yet` };
   }
@@ -58,13 +51,7 @@ export async function budgetPhase(root: string, work: string, pool: Pool, sc: Om
     return { exceeded: null, reason: `sidecar/providers/hetzner.ts exists but is not registered in sidecar/providers/index.ts (${(e as Error).message})` };
   }
 
-  // The fake is test code (not part of the build): transpile it on its own, types stripped.
-  const js = ts.transpileModule(fs.readFileSync(fakeSource, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: 'hetzner.ts',
-  }).outputText;
-  const fakeFile = path.join(work, 'fake-hetzner.mjs');
-  fs.writeFileSync(fakeFile, js);
-  const { startFakeHetzner } = await import(pathToFileURL(fakeFile).href) as { startFakeHetzner(o: object): Promise<FakeHetzner> };
+  const { startFakeHetzner } = await loadFakeHetzner(root, work);
   const token = 'bench-hetzner-token';
   const fake = await startFakeHetzner({ token, rateLimitPerHour: BUDGET_PER_HOUR, pendingPolls: 1 });
   const started = Date.now();

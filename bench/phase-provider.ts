@@ -14,12 +14,9 @@
  * phase fits the benchmark's time; the sidecar's budget for the account says the same
  * (`budget.bucket`), so `refused429` counts what the fake refused.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Pool } from 'mysql2/promise';
-import ts from 'typescript';
 import { dbNow } from './database.js';
+import { loadFakeHetzner } from './fake-hetzner.js';
 import { sleep } from './processes.js';
 import { FIRST_SERVER_ID, PREFIX, SERVERS, count, insertSchedule, resetEngineTables, setServersProvider } from './seed.js';
 import { startSidecars, stopSidecars, type SidecarOptions } from './sidecars.js';
@@ -39,26 +36,13 @@ export interface ProviderResult {
   peakRssMb?: Array<number | null>;
 }
 
-interface FakeHetzner {
-  url: string;
-  addServer(id: number, name?: string): void;
-  requests: Array<{ method: string; path: string; at: number }>;
-  rateLimited(): number;
-  images(): unknown[];
-  close(): Promise<void>;
-}
 
 /** Hetzner's bucket, refilled 100 times as fast as Hetzner's one a second. */
 const BUCKET = 3600;
 const REFILL_PER_SECOND = 100;
 
 export async function providerPhase(root: string, work: string, pool: Pool, sc: Omit<SidecarOptions, 'providers' | 'label'>, log: (s: string) => void): Promise<ProviderResult> {
-  const js = ts.transpileModule(fs.readFileSync(path.join(root, 'tests/fakes/hetzner.ts'), 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: 'hetzner.ts',
-  }).outputText;
-  const fakeFile = path.join(work, 'fake-hetzner-provider.mjs');
-  fs.writeFileSync(fakeFile, js);
-  const { startFakeHetzner } = await import(pathToFileURL(fakeFile).href) as { startFakeHetzner(o: object): Promise<FakeHetzner> };
+  const { startFakeHetzner } = await loadFakeHetzner(root, work);
   const token = 'bench-provider-token';
   const fake = await startFakeHetzner({ token, rateLimitPerHour: BUCKET, refillPerSecond: REFILL_PER_SECOND, pendingPolls: 1 });
   for (let i = 0; i < SERVERS; i++) fake.addServer(FIRST_SERVER_ID + i, `web-${FIRST_SERVER_ID + i}`);
