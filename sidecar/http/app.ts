@@ -115,6 +115,12 @@ function errorHandler(ctx: AppContext): ErrorRequestHandler {
       res.status(503).json({ error: { code: 'database_unavailable', message: 'The snapshot service cannot reach its database right now; try again in a minute.' } });
       return;
     }
+    // MariaDB chose this request's transaction as a deadlock victim (or it waited too long for a
+    // lock) and rolled it back: busy, not broken — the caller may simply ask again.
+    if (e?.code === 'ER_LOCK_DEADLOCK' || e?.code === 'ER_LOCK_WAIT_TIMEOUT') {
+      res.status(503).json({ error: { code: 'database_busy', message: 'The snapshot service\'s database was busy and this request did not go through; try again in a moment.' } });
+      return;
+    }
     res.status(500).json({ error: { code: 'internal', message: 'Something went wrong inside the snapshot service; nothing was changed. Try again, and check the sidecar log if it keeps happening.' } });
   };
 }
