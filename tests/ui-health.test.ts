@@ -309,6 +309,60 @@ describe('Needs attention: what the alert worker found, or judged now', () => {
   });
 });
 
+describe('health on every screen while the alert worker is part-way through a pass', () => {
+  const count = (html: string) => Number(/id="ss-view-needs-attention"[^>]*>Needs attention <span class="count">\((\d+)\)/.exec(html)?.[1]);
+
+  /** A pass under way: its lease held, the last finished pass hours ago (a slow pass over a large fleet, or the first one). */
+  async function passUnderWay<T>(use: () => Promise<T>): Promise<T> {
+    const now = await clock.now(t.handle.db);
+    await t.handle.db.updateTable('ss_alert_runs').set({ last_run_at: new Date(now.getTime() - 3 * 3600_000), lease_until: new Date(now.getTime() + 60_000), lease_owner: 'another-sidecar' })
+      .where('name', '=', 'evaluate').execute();
+    try {
+      return await use();
+    } finally {
+      await t.handle.db.updateTable('ss_alert_runs').set({ lease_until: now, lease_owner: null }).where('name', '=', 'evaluate').execute();
+      await sc.alerts.evaluate({ force: true });
+    }
+  }
+
+  test('when a pass is under way, then the list counts and shows the incidents it keeps instead of judging every server for each screen', async () => {
+    await sc.alerts.evaluate({ force: true });
+    await passUnderWay(async () => {
+      // What the pass has found so far says nobody needs attention; judged live it would be 1.
+      await t.handle.db.updateTable('ss_incidents').set({ open_server_id: null }).where('open_server_id', 'is not', null).execute();
+      expect(count((await render('snapshots')).text)).toBe(0);
+      expect(rows((await render('snapshots', { args: { needsAttention: '1' } })).text)).toEqual([]);
+    });
+    // The pass finished: the broken server is found again.
+    expect(count((await render('snapshots')).text)).toBe(1);
+  });
+
+  test('when the worker has judged, then the dashboard counts its incidents and judges only the worst few again, dropping one fixed since', async () => {
+    await sc.alerts.evaluate({ force: true });
+    await passUnderWay(async () => {
+      // An incident the worker opened earlier for web-1, which has a good snapshot now.
+      const now = await clock.now(t.handle.db);
+      await t.handle.db.insertInto('ss_incidents').values({
+        server_id: healthy, open_server_id: healthy, schedule_id: null, state: 'warning', server_name: 'web-1', schedule_name: null,
+        reason: 'old news', started_at: new Date(now.getTime() - 600_000), resolved_at: null,
+      }).execute();
+      const res = await render('dashboard');
+      expect(res.text).toMatch(/data-state="critical"><a href="[^"]*needsAttention=1">1 server Critical<\/a>/);
+      expect(res.text).toMatch(/data-state="warning"><a href="[^"]*needsAttention=1">1 server Warning<\/a>/);
+      expect(res.text).toMatch(/data-state="ok">0 servers OK</);
+      const worst = /<ul class="ss-dashboard-worst"[\s\S]*?<\/ul>/.exec(res.text)![0];
+      expect(worst).toContain(`data-server-id="${broken}"`);
+      expect(worst).not.toContain(`data-server-id="${healthy}"`);
+      expect(worst).toContain('There is no good snapshot yet');
+      noLiveMarkup(res.text);
+    });
+    // The next pass resolves the stale incident.
+    const after = await render('dashboard');
+    expect(after.text).toMatch(/data-state="ok">1 server OK</);
+    expect(after.text).toMatch(/data-state="warning">0 servers Warning</);
+  });
+});
+
 describe('why a server is not ok, in the user\'s language', () => {
   const now = new Date('2026-03-10T12:00:00Z');
   const facts = {

@@ -156,8 +156,27 @@ export async function serversWithOpenIncidents(db: DB): Promise<number[]> {
   return rows.map((r) => Number(r.server_id));
 }
 
-/** When the named run (e.g. the health evaluation) last finished, by any sidecar. */
-export async function lastRunAt(db: DB, name: string): Promise<Date | null> {
-  const run = await db.selectFrom('ss_alert_runs').select('last_run_at').where('name', '=', name).executeTakeFirst();
-  return run?.last_run_at ?? null;
+/** When the named run (e.g. the health evaluation) last finished, by any sidecar, and until when a pass holds it now. */
+export async function runState(db: DB, name: string): Promise<{ lastRunAt: Date | null; leaseUntil: Date | null }> {
+  const run = await db.selectFrom('ss_alert_runs').select(['last_run_at', 'lease_until']).where('name', '=', name).executeTakeFirst();
+  return { lastRunAt: run?.last_run_at ?? null, leaseUntil: run?.lease_until ?? null };
+}
+
+/** Open incidents by state: servers warning, failing and critical (the open index, no rows read). */
+export async function openIncidentCounts(db: DB): Promise<Array<{ state: HealthState; n: number }>> {
+  const rows = await db.selectFrom('ss_incidents').select('state').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('open_server_id', 'is not', null).groupBy('state').execute();
+  return rows.map((r) => ({ state: r.state, n: Number(r.n) }));
+}
+
+/** The servers of the `limit` worst open incidents: critical, failing, then warning; longest open first. */
+export async function worstOpenIncidents(db: DB, limit: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const state of ['critical', 'failing', 'warning'] as const) {
+    if (out.length >= limit) break;
+    const rows = await db.selectFrom('ss_incidents').select('server_id').where('state', '=', state).where('open_server_id', 'is not', null)
+      .orderBy('started_at').orderBy('server_id').limit(limit - out.length).execute();
+    out.push(...rows.map((r) => Number(r.server_id)));
+  }
+  return out;
 }

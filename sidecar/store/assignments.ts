@@ -85,6 +85,12 @@ export async function serverIdsOfSchedule(db: DB, scheduleId: number, limit: num
   return rows.map((x) => Number(x.server_id));
 }
 
+/** Servers with at least one schedule (the fleet whose health is judged). */
+export async function countAssignedServers(db: DB): Promise<number> {
+  const row = await db.selectFrom('ss_assignments').select((eb) => eb.fn.count<number>('server_id').distinct().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 export async function serverCounts(db: DB, scheduleIds: number[]): Promise<Map<number, number>> {
   if (scheduleIds.length === 0) return new Map();
   const rows = await db.selectFrom('ss_assignments').select(['schedule_id']).select((eb) => eb.fn.countAll<number>().as('n'))
