@@ -114,6 +114,11 @@ describe('Snapshots list', () => {
     expect(rows[0]).toContain('web-1');
     const none = await render('snapshots', { args: { s: 'no-such-server' } });
     expect(none.text).toContain('No snapshots match these filters.');
+    // The empty row spans the visible columns only, as core's get_column_count() (and its
+    // Screen Options script, which adjusts colspanchange on each toggle) expects: 1 + 8 columns.
+    expect(none.text).toContain('<tr class="no-items"><td class="colspanchange" colspan="9">');
+    const narrower = await render('snapshots', { hidden: ['size', 'provider'], args: { s: 'no-such-server' } });
+    expect(narrower.text).toContain('<tr class="no-items"><td class="colspanchange" colspan="7">');
   });
 
   test('when a server manager may manage only some servers, then the list shows only those, even when asked for another', async () => {

@@ -31,6 +31,7 @@ const servers = {
   hostileNote: server('web-9'),
   roles: server('web-10'),
   noNonce: server('web-11'),
+  bulk: server('web-12'),
 };
 
 /** A name no other flow (or earlier run on the same site) uses. */
@@ -393,6 +394,73 @@ describe('Scheduled Snapshots in wp-admin', () => {
     expect(recordConfirms[0]).toMatch(/Nothing is deleted at the provider/);
     expect(await expectNotice(page, 'snapshot-record-deleted')).toMatch(/copy at the provider \(sbx-\d+\) was left as it is/);
     expect(await snapshotRow(page, id).count()).toBe(0);
+  });
+
+  it('when snapshots are searched by server name, then only that server\'s are listed; when two are ticked and Bulk actions → Trash is applied, then the notice reports each and both leave the list', async () => {
+    const { page } = admin;
+    const web12 = servers.bulk;
+    const first = await availableSnapshot(web12.name, web12.id);
+    const second = await availableSnapshot(web12.name, web12.id);
+
+    await admin.goto(urls.snapshots(), 'snapshots-before-search');
+    await page.fill('#ss-snapshot-search', web12.name);
+    await admin.clickAndLoad(page.locator('#ss-search-submit'), 'snapshots-searched');
+    expect(await page.locator('#ss-snapshots-screen .subtitle').innerText()).toBe(`Search results for: ${web12.name}`);
+    const found = await snapshotRows(page);
+    expect(found.map((r) => r.id)).toEqual(expect.arrayContaining([first, second]));
+    expect([...new Set(found.map((r) => r.server))]).toEqual([web12.name]);
+
+    await page.check(`#cb-select-${first}`);
+    await page.check(`#cb-select-${second}`);
+    await page.selectOption('#bulk-action-selector-top', 'trash');
+    const confirms = await admin.withConfirm(/Apply this action to every ticked snapshot\?/, async () => {
+      await admin.clickAndLoad(page.locator('#doaction'), 'snapshots-bulk-trashed');
+    });
+    expect(confirms).toHaveLength(1);
+    const notice = await expectNotice(page, 'bulk-done');
+    expect(notice).toContain('2 of 2 snapshots done.');
+    for (const id of [first, second]) {
+      expect(notice).toContain(`Snapshot ${id}: deleted at the provider and removed from the list.`);
+      expect(await snapshotRow(page, id).count()).toBe(0);
+    }
+    // Back on the same search.
+    expect(await page.inputValue('#ss-snapshot-search')).toBe(web12.name);
+  });
+
+  it('when a column is unticked in Screen Options, then WordPress hides it at once and the list keeps it hidden after a reload', async () => {
+    const { page } = admin;
+    const sizeHeader = page.locator('table.ss-snapshots-table thead th.column-size');
+    const savedColumns = () => page.waitForResponse((r) => r.url().includes('/admin-ajax.php') && (r.request().postData() ?? '').includes('action=hidden-columns'));
+    await admin.goto(urls.snapshots(), 'snapshots-screen-options');
+    await page.click('#show-settings-link');
+    const toggle = page.locator('#size-hide');
+    await toggle.waitFor({ state: 'visible' });
+    expect(await toggle.isChecked()).toBe(true);
+    expect(await sizeHeader.isVisible()).toBe(true);
+    const saved = savedColumns();
+    await toggle.uncheck();
+    expect((await saved).status()).toBe(200);
+    expect(await sizeHeader.isVisible()).toBe(false);
+
+    await admin.reload('snapshots-size-hidden');
+    expect(await sizeHeader.getAttribute('class')).toMatch(/\bhidden\b/);
+    expect(await sizeHeader.isVisible()).toBe(false);
+    for (const cell of await page.locator('table.ss-snapshots-table tbody td.column-size').all()) expect(await cell.isVisible()).toBe(false);
+    // The visible columns still fill the table: the header and the first row (or the "no snapshots" row) end at its edge.
+    const gaps = await page.locator('table.ss-snapshots-table').evaluate((table) => {
+      const right = (tr: Element | null) => Math.max(...[...(tr?.children ?? [])].filter((c) => getComputedStyle(c).display !== 'none').map((c) => c.getBoundingClientRect().right));
+      const edge = table.getBoundingClientRect().right;
+      return { header: Math.round(edge - right(table.querySelector('thead tr'))), firstRow: Math.round(edge - right(table.querySelector('tbody tr'))) };
+    });
+    expect(gaps.header).toBeLessThanOrEqual(2);
+    expect(gaps.firstRow).toBeLessThanOrEqual(2);
+
+    // Put it back, as WordPress keeps it per user.
+    await page.click('#show-settings-link');
+    const back = savedColumns();
+    await page.locator('#size-hide').check();
+    expect((await back).status()).toBe(200);
+    expect(await sizeHeader.isVisible()).toBe(true);
   });
 
   it('when the host\'s backup tab takes a snapshot, then it enters the Snapshots list with origin panel', async () => {
