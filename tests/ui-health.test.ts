@@ -378,7 +378,7 @@ describe('why a server is not ok, in the user\'s language', () => {
     expect(h.state).toBe('warning');
     expect(h.reason).toContain('No snapshot was taken for the last 2 scheduled times');
     expect(healthReason(translatorFor('de_DE'), h.why, when)).toBe(
-      'Der neueste gute Snapshot ist vom 2026-03-10 09:00, älter als 2 Stunden. Zu den letzten 2 geplanten Zeitpunkten wurde kein Snapshot erstellt; prüfen Sie, ob ein Sidecar läuft.');
+      'Der neueste gute Snapshot ist vom 2026-03-10 09:00, älter als 2 Stunden. Zu den letzten 2 geplanten Zeitpunkten wurde kein Snapshot erstellt; prüfe, ob ein Sidecar läuft.');
   });
 
   test('when the last attempts failed, then the sentence counts them and keeps the provider\'s words', () => {

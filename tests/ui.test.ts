@@ -193,6 +193,29 @@ describe('German', () => {
     expect(snaps.text).not.toContain('Delete Record');
   });
 
+  test('when a snapshot\'s history is read in German, then what the engine and the screens wrote is German, its dates as the site prints them', async () => {
+    const made = await api(sc, 'post', `/api/v1/servers/${serverId}/snapshots`, {});
+    await runUntilIdle(sc);
+    const id = Number(made.body.snapshot.id);
+    // As the plugin sends it: the end of the chosen day in the site's timezone (Europe/Berlin here).
+    await api(sc, 'patch', `/api/v1/snapshots/${id}`, { keepForever: true, deleteNotBefore: '2031-12-30T23:59:59+01:00', note: 'vor dem Umzug' });
+    await api(sc, 'patch', `/api/v1/snapshots/${id}`, { deleteNotBefore: null });
+    const res = await render('snapshot', { locale: 'de_DE', dateFormat: 'j. F Y', timeFormat: 'G:i', args: { snapshot: String(id) } });
+    const history = /<table class="widefat striped ss-history"[\s\S]*?<\/table>/.exec(res.text)![0];
+    const details = [...history.matchAll(/<tr><td>[\s\S]*?<\/td><td>[\s\S]*?<\/td><td>[\s\S]*?<\/td><td>([\s\S]*?)<\/td><\/tr>/g)].map((m) => m[1]);
+    // Newest first: the two changes made here, then what the engine wrote as it made the snapshot.
+    expect(details.slice(0, 2)).toEqual([
+      'Nicht löschen vor: entfernt',
+      'Nie automatisch löschen: an; Nicht löschen vor dem 30. Dezember 2031; Notiz geändert',
+    ]);
+    expect(details).toContain('Manueller Snapshot');
+    expect(details).toContainEqual(expect.stringMatching(/^ID beim Anbieter: sbx-\d+$/));
+    // No date left as the database keeps it (the <time> element's datetime attribute aside).
+    expect(details.join('\n')).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    const english = await render('snapshot', { args: { snapshot: String(id) } });
+    expect(english.text).toContain('Never delete automatically: on; Do not delete before December 30, 2031; Note changed');
+  });
+
   test('when a locale has no catalogue, then the screens are English', async () => {
     const res = await render('schedules', { locale: 'fr_FR' });
     expect(res.text).toContain('>Schedules<');

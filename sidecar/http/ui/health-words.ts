@@ -1,7 +1,7 @@
 import type { HealthWhy } from '../../health/state.js';
 import type { TimelineItem, TimelineKind } from '../../health/timeline-svg.js';
 import type { Translator } from './i18n.js';
-import { lastError, retentionReason, serverProblem } from './words.js';
+import { lastError, retentionDetail, serverProblem } from './words.js';
 
 /** "2 hours", "1 day", "90 minutes": a health threshold in words. */
 function thresholdWords(t: Translator, m: number): string {
@@ -44,7 +44,7 @@ export function timelineItemText(t: Translator, item: TimelineItem, when: (d: Da
     kept: t.__('kept by retention'), protected: t.__('protected, never deleted automatically'),
     'not-before': item.until ? t.sprintf(t.__('protected until %s'), when(item.until)) : t.__('protected'),
     manual: t.__('manual snapshot, never deleted automatically'), 'backup-tab': t.__("taken in the host's backup tab, never deleted automatically"),
-    pruned: item.reason ? t.sprintf(t.__('pruned by retention (%s)'), retentionReason(t, item.reason)) : t.__('pruned by retention'),
+    pruned: item.reason ? t.sprintf(t.__('pruned by retention (%s)'), retentionDetail(t, item.reason)) : t.__('pruned by retention'),
     removed: item.note === 'record_deleted' ? t.__('record deleted by hand') : t.__('trashed by hand'),
     failed: item.reason ? t.sprintf(t.__('failed: %s'), lastError(t, item.reason)) : t.__('failed'),
     pending: t.__('being created'),

@@ -104,7 +104,8 @@ export function retentionReason(t: Translator, reason: string): string {
     [/^kept: within (\d+) days?$/, (m) => t.sprintf(t.__('kept: within %s'), dayWords(t, Number(m[1])))],
     [/^deleted: older than (\d+) days?$/, (m) => t.sprintf(t.__('deleted: older than %s'), dayWords(t, Number(m[1])))],
     [/^deleted: beyond keepLast (\d+)$/, (m) => t.sprintf(t.__('deleted: beyond the last %s'), m[1])],
-    [/^deleted: not selected by any rule \((.*)\)$/, (m) => t.sprintf(t.__('deleted: not selected by any rule (%s)'), m[1])],
+    [/^deleted: not selected by any rule \((.*)\)$/, (m) => t.sprintf(t.__('deleted: not selected by any rule (%s)'), m[1]!.split(', ').map((x) => ruleWords(t, x)).join(', '))],
+    [/^kept: ((?:(?:last|hourly|daily|weekly|monthly|yearly) #\d+(?:, )?)+)$/, (m) => t.sprintf(t.__('kept: %s'), m[1]!.split(', ').map((x) => ruleWords(t, x)).join(', '))],
     [/^kept: (.+)$/, (m) => t.sprintf(t.__('kept: %s'), m[1])],
   ];
   for (const [re, f] of rules) {
@@ -112,6 +113,73 @@ export function retentionReason(t: Translator, reason: string): string {
     if (m) return f(m);
   }
   return reason;
+}
+
+/** "daily #3" (the 3rd daily kept) or "daily 7" / "keepLast 2" (a rule and its count) in the user's language. */
+function ruleWords(t: Translator, text: string): string {
+  const m = /^(last|keepLast|hourly|daily|weekly|monthly|yearly) (#?)(\d+)$/.exec(text);
+  if (!m) return text;
+  const names: Record<string, string> = {
+    last: t._x('last', 'retention rule'), keepLast: t._x('last', 'retention rule'), hourly: t._x('hourly', 'retention rule'), daily: t._x('daily', 'retention rule'),
+    weekly: t._x('weekly', 'retention rule'), monthly: t._x('monthly', 'retention rule'), yearly: t._x('yearly', 'retention rule'),
+  };
+  return m[2] ? t.sprintf(t.__('%1$s #%2$s'), names[m[1]!], m[3]) : t.sprintf(t.__('%1$s %2$s'), names[m[1]!], m[3]);
+}
+
+/**
+ * What retention wrote when it queued a delete ("deleted: beyond keepLast 2 (schedule "Nightly")"),
+ * each reason in the user's language.
+ */
+export function retentionDetail(t: Translator, detail: string): string {
+  const m = /^((?:kept|deleted): .*?)(?: \(schedule "(.*)"\))?$/s.exec(detail);
+  if (!m) return detail;
+  const reasons = m[1]!.split('; ').map((r) => retentionReason(t, r)).join('; ');
+  return m[2] === undefined ? reasons : t.sprintf(t.__('%1$s (schedule “%2$s”)'), reasons, m[2]);
+}
+
+/**
+ * An audit event's detail — an English sentence in the database, as the API and the logs give
+ * it — in the user's language on the snapshot's history, its dates as the site prints them
+ * (`when`: date and time; `day`: the date alone). A sentence no rule knows is shown as written:
+ * a provider's own words, or an event from an older version.
+ */
+export function eventDetail(t: Translator, detail: string | null, when: (d: Date) => string, day: (d: Date) => string): string {
+  if (!detail) return '';
+  const at = (iso: string, f: (d: Date) => string) => {
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? iso : f(d);
+  };
+  const change = (part: string): string | null => {
+    if (part === 'Never delete automatically: on') return t.__('Never delete automatically: on');
+    if (part === 'Never delete automatically: off') return t.__('Never delete automatically: off');
+    if (part === 'Do not delete before: cleared') return t.__('Do not delete before: cleared');
+    if (part === 'Note changed') return t.__('Note changed');
+    const m = /^Do not delete before (\S+)$/.exec(part);
+    return m ? t.sprintf(t.__('Do not delete before %s'), at(m[1]!, day)) : null;
+  };
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/^Scheduled slot (\S*)$/, (m) => (m[1] ? t.sprintf(t.__('Scheduled slot %s'), at(m[1], when)) : t.__('Scheduled slot'))],
+    [/^Provider id (.+)$/s, (m) => t.sprintf(t.__('Provider id %s'), m[1])],
+    [/^Accepted by the provider$/, () => t.__('Accepted by the provider')],
+    [/^Manual snapshot$/, () => t.__('Manual snapshot')],
+    [/^Host backup tab: (.+)$/s, (m) => t.sprintf(t.__('Host backup tab: %s'), m[1])],
+    [/^Found snapshot (.+) from an interrupted attempt$/s, (m) => t.sprintf(t.__('Found snapshot %s from an interrupted attempt'), m[1])],
+    [/^(.+) keeps only the latest snapshot; replaced by snapshot (\d+)$/s, (m) => t.sprintf(t.__('%1$s keeps only the latest snapshot; replaced by snapshot %2$s'), m[1], m[2])],
+    [/^Found at (.+), not in this list: (.+) \((.*)\) carries our marker but had no record\. It is never deleted automatically; Trash deletes it at the provider, Delete Record forgets it\.$/s,
+      (m) => t.sprintf(t.__('Found at %1$s, not in this list: %2$s (%3$s) carries our marker but had no record. It is never deleted automatically; Trash deletes it at the provider, Delete Record forgets it.'), m[1], m[2], m[3] === 'no name' ? t.__('no name') : m[3])],
+    [/^A create that outlived its lease made a second snapshot (.+); it was deleted at the provider \(this record keeps (.+)\)\.$/s,
+      (m) => t.sprintf(t.__('A create that outlived its lease made a second snapshot %1$s; it was deleted at the provider (this record keeps %2$s).'), m[1], m[2])],
+    [/^A create that outlived its lease made a second snapshot (.+), and deleting it failed \((.*)\); delete it in the provider's dashboard\.$/s,
+      (m) => t.sprintf(t.__('A create that outlived its lease made a second snapshot %1$s, and deleting it failed (%2$s); delete it in the provider\'s dashboard.'), m[1], m[2])],
+    [/^(?:kept|deleted): /, () => retentionDetail(t, detail)],
+  ];
+  for (const [re, f] of rules) {
+    const m = re.exec(detail);
+    if (m) return f(m);
+  }
+  const parts = detail.split('; ').map(change);
+  if (parts.every((p) => p !== null)) return parts.join('; ');
+  return lastError(t, detail);
 }
 
 /** A server problem the sidecar wrote (host.ts serverProblem) in the user's language. */
@@ -131,11 +199,32 @@ export function serverProblem(t: Translator, problem: string | null): string {
   return problem;
 }
 
-/** A stored last error: the retry suffix the engine adds is translated, the provider's words are not. */
+/**
+ * A stored last error: the engine's own sentences and the retry suffix it adds are translated,
+ * the provider's words are not.
+ */
 export function lastError(t: Translator, text: string | null): string {
   if (!text) return '';
   const m = /^(.*) \(attempt (\d+) of (\d+); retrying\)$/s.exec(text);
-  if (m) return t.sprintf(t.__('%1$s (attempt %2$s of %3$s; retrying)'), m[1], m[2], m[3]);
+  if (m) return t.sprintf(t.__('%1$s (attempt %2$s of %3$s; retrying)'), engineSentence(t, m[1]!), m[2], m[3]);
+  return engineSentence(t, text);
+}
+
+/** The engine's sentences that end up as a snapshot's last error (and in its history). */
+function engineSentence(t: Translator, text: string): string {
+  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+    [/^Provider "(.*)" has no usable credentials in WPCloudDeploy's settings or the providers file \(SS_PROVIDERS_FILE\); add them and restart the sidecar\.$/s,
+      (m) => t.sprintf(t.__('Provider "%s" has no usable credentials in WPCloudDeploy\'s settings or the providers file (SS_PROVIDERS_FILE); add them and restart the sidecar.'), m[1])],
+    [/^(.+) snapshot (.+) belongs to another server: it (?:was made from server (.+)|does not say which server it was made from) and does not carry our marker for (.+), so it was not deleted\. Remove it from this list with Delete Record; delete it in the provider's dashboard only if you are sure it is not needed\.$/s,
+      (m) => t.sprintf(m[3] === undefined
+        ? t.__('%1$s snapshot %2$s belongs to another server: it does not say which server it was made from and does not carry our marker for %4$s, so it was not deleted. Remove it from this list with Delete Record; delete it in the provider\'s dashboard only if you are sure it is not needed.')
+        : t.__('%1$s snapshot %2$s belongs to another server: it was made from server %3$s and does not carry our marker for %4$s, so it was not deleted. Remove it from this list with Delete Record; delete it in the provider\'s dashboard only if you are sure it is not needed.'),
+      m[1], m[2], m[3] ?? '', m[4] === 'this server' ? t.__('this server') : m[4])],
+  ];
+  for (const [re, f] of rules) {
+    const m = re.exec(text);
+    if (m) return f(m);
+  }
   return text;
 }
 
