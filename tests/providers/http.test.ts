@@ -238,7 +238,8 @@ describe('createHttpClient', () => {
   it('when the server hangs, times out and retries, then succeeds', async () => {
     const clock = virtualClock();
     script = [{ hang: true }, { status: 200, body: { ok: 1 } }];
-    const res = await client(clock, { timeoutMs: 100 }).request({ method: 'GET', url: '/x' });
+    // Long enough that the answering second attempt is never cut off on a busy machine (100 ms was).
+    const res = await client(clock, { timeoutMs: 600 }).request({ method: 'GET', url: '/x' });
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(2);
   });
