@@ -8,7 +8,7 @@
 #                                         data, so any one runs alone)
 #   tests/e2e/run.sh --up                 bring everything up, print the addresses, wait (Ctrl-C stops)
 #
-# Steps: build the sidecar (npm run build) → WordPress copy with both plugins and twelve
+# Steps: build the sidecar (npm run build) → WordPress copy with both plugins and thirteen
 # sandbox servers (tests/wp/setup-site.sh) plus an editor and a subscriber → providers file
 # (sandbox, short latency, deletes failing for web-3's instance) → sidecar and php -S on free
 # ports → vitest -c vitest.e2e.config.ts. Screenshots: tests/artifacts/e2e/. Logs: .tmp/e2e/;
@@ -119,7 +119,7 @@ ADMIN_PASSWORD=$(php -r 'echo bin2hex(random_bytes(8));')
 export SS_SHARED_SECRET=$SECRET
 export SS_SIDECAR_URL=http://127.0.0.1:$SIDECAR_PORT
 say "setting up WordPress in $WORK/wordpress (database $DB_NAME)"
-SS_ADMIN_PASSWORD=$ADMIN_PASSWORD SS_SERVERS=12 SS_SERVER_PROVIDER=sandbox \
+SS_ADMIN_PASSWORD=$ADMIN_PASSWORD SS_SERVERS=13 SS_SERVER_PROVIDER=sandbox \
   "$ROOT/tests/wp/setup-site.sh" "$WORK/wordpress" "$DB_NAME" "$DB_USER" "$DB_HOST:$DB_PORT" "$WP_PORT" \
   >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; die "WordPress set-up failed"; }
 EDITOR_PASSWORD=$(php -r 'echo bin2hex(random_bytes(8));')

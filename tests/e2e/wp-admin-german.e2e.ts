@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, Session } from './support/browser.js';
 import { DebugLog } from './support/debug-log.js';
 import { env, server, urls } from './support/env.js';
+import { expectNotice } from './support/screens.js';
 
 /**
  * The German pass: an administrator who picked Deutsch in their profile (WordPress's own
@@ -16,7 +17,8 @@ let deutsch: Session;
 const log = new DebugLog(env.debugLog);
 const login = `e2e-deutsch-${Date.now()}`;
 const password = `pw-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-const web1 = server('web-1');
+/** Its own server (run.sh seeds web-1 … web-13; the English flows use web-1 … web-12). */
+const web13 = server('web-13');
 
 const MONTHS = /(Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)/;
 
@@ -76,28 +78,32 @@ describe('a German-speaking administrator', () => {
     await d.fill('#ss-retention-keepLast', '3');
     await expect.poll(() => d.locator('#ss-retention-preview').innerText(), { timeout: 10_000 }).toBe('Behält die letzten 3, 7 tägliche und 4 wöchentliche; nie weniger als 1.');
 
+    // The server's Snapshots box: a snapshot taken in German, so the list and its screen have one.
+    await deutsch.goto(urls.server(web13.id), 'de-server');
+    const box = await d.locator('#ss-server-snapshots').innerText();
+    expect(box).toMatch(/Jetzt Snapshot erstellen/);
+    expect(box).toMatch(/Letzter Snapshot/);
+    await deutsch.clickAndLoad(d.locator('#ss-take-snapshot-now'), 'de-server-snapshot-requested');
+    expect(await expectNotice(d, 'snapshot-requested')).not.toMatch(/snapshot (was )?requested/i);
+
     // Snapshots list, with the search box, bulk actions and filters.
-    await deutsch.goto(urls.snapshots(), 'de-snapshots');
+    await deutsch.goto(urls.snapshots({ serverId: web13.id }), 'de-snapshots');
     expect(await d.locator('#ss-snapshots-screen h1').innerText()).toBe('Snapshots');
     expect(await d.locator('#bulk-action-selector-top').innerText()).toMatch(/Mehrfachaktionen[\s\S]*Datensatz löschen/);
     expect(await d.inputValue('#ss-search-submit')).toBe('Snapshots durchsuchen');
     expect(await d.locator('#ss-filter-status').innerText()).toMatch(/Alle Status/);
-    const rows = d.locator('table.ss-snapshots-table tbody tr[data-snapshot-id]');
-    if (await rows.count() > 0) {
-      expect(await rows.first().locator('td.column-created').innerText()).toMatch(MONTHS);
-      const id = await rows.first().getAttribute('data-snapshot-id');
-      // One snapshot's screen.
-      await deutsch.goto(urls.snapshots({ view: 'edit', snapshot: id ?? '' }), 'de-snapshot');
-      expect(await d.locator('#ss-snapshots-screen h1').innerText()).toBe('Snapshot bearbeiten');
-      expect(await d.locator('#ss-snapshot-details').innerText()).toMatch(/Anbieter[\s\S]*Herkunft[\s\S]*Erstellt/);
-      expect(await d.locator('#ss-snapshot-history').innerText()).toMatch(/Wann[\s\S]*Wer[\s\S]*Was/);
-    }
+    const row = d.locator('table.ss-snapshots-table tbody tr[data-snapshot-id]').first();
+    expect(await row.locator('td.column-created').innerText()).toMatch(MONTHS);
+    expect(await row.locator('td.column-origin').innerText()).toBe('Manuell');
+    const id = await row.getAttribute('data-snapshot-id');
 
-    // The server's Snapshots box.
-    await deutsch.goto(urls.server(web1.id), 'de-server');
-    const box = await d.locator('#ss-server-snapshots').innerText();
-    expect(box).toMatch(/Jetzt Snapshot erstellen/);
-    expect(box).toMatch(/Letzter Snapshot/);
+    // That snapshot's screen, its history included (the details the engine wrote, in German).
+    await deutsch.goto(urls.snapshots({ view: 'edit', snapshot: id ?? '' }), 'de-snapshot');
+    expect(await d.locator('#ss-snapshots-screen h1').innerText()).toBe('Snapshot bearbeiten');
+    expect(await d.locator('#ss-snapshot-details').innerText()).toMatch(/Anbieter[\s\S]*Herkunft[\s\S]*Erstellt/);
+    const history = await d.locator('#ss-snapshot-history').innerText();
+    expect(history).toMatch(/Wann[\s\S]*Wer[\s\S]*Was[\s\S]*Angefordert[\s\S]*Manueller Snapshot/);
+    expect(history).not.toMatch(/Manual snapshot|Provider id|Scheduled slot|Requested/);
 
     // Settings and its connection check.
     await deutsch.goto(urls.settings, 'de-settings');
