@@ -324,7 +324,9 @@ describe('Scheduled Snapshots in wp-admin', () => {
     expect(change, `a "Protection or note changed" event in ${JSON.stringify(history)}`).toBeDefined();
     expect(change!.who).toBe('admin');
     expect(change!.details).toContain('Never delete automatically: on');
-    expect(change!.details).toContain(`Do not delete before ${protectUntil}`);
+    // The day as the site prints dates (WordPress's default date format, F j, Y).
+    const untilWords = new Date(`${protectUntil}T12:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+    expect(change!.details).toContain(`Do not delete before ${untilWords}`);
     expect(change!.details).toContain('Note changed');
     expect(Math.abs(new Date(change!.at).getTime() - clickedAt)).toBeLessThan(120_000);
     expect(change!.when).not.toBe('');
