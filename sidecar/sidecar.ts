@@ -89,7 +89,7 @@ export async function startSidecar(config: Readonly<Config>, opts: SidecarOption
     await handle.close();
     throw e;
   }
-  const providers = createProviders(resolved.configs, { log, db, clock, sleep: opts.sleep });
+  const providers = await createProviders(resolved.configs, { log, db, clock, sleep: opts.sleep });
   const providerProblems = new Map([...resolved.sources.values()].filter((s) => s.problem).map((s) => [s.slug, s.problem!]));
   const host = createHost(db, config.host);
   const engine = new Engine({

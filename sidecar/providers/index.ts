@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Clock, DB } from '../db.js';
 import type { Logger } from '../log.js';
-import { awsec2ConfigSchema, createAwsec2Provider } from './awsec2.js';
+import { awsec2ConfigSchema } from './awsec2-config.js';
 import { createDigitaloceanProvider, digitaloceanConfigSchema } from './digitalocean.js';
 import { createHetznerProvider, hetznerConfigSchema } from './hetzner.js';
 import { createLinodeProvider, linodeConfigSchema } from './linode.js';
@@ -16,9 +16,12 @@ import type { BudgetRegistry } from './http/budget.js';
 import { createSharedBudgetRegistry } from './http/shared-budget.js';
 import type { Provider, ProviderConfig } from './types.js';
 
+type Create = (slug: string, config: never, ctx: RegistryContext & { budgets: BudgetRegistry }) => Provider;
+
 interface Entry {
   schema: z.ZodType;
-  create: (slug: string, config: never, ctx: RegistryContext & { budgets: BudgetRegistry }) => Provider;
+  /** The factory, or a loader of it for an adapter whose SDK is too heavy to load unused. */
+  create: Create | { load: () => Promise<Create> };
 }
 
 export interface RegistryContext {
@@ -36,7 +39,8 @@ export interface RegistryContext {
 const registry: Record<string, Entry> = {
   sandbox: { schema: sandboxConfigSchema, create: (slug, config: SandboxConfig, ctx) => createSandboxProvider(slug, config, ctx) },
   vultr: { schema: vultrConfigSchema, create: (slug, config, ctx) => createVultrProvider(slug, config, ctx) },
-  awsec2: { schema: awsec2ConfigSchema, create: (slug, config, ctx) => createAwsec2Provider(slug, config, ctx) },
+  // @aws-sdk/client-ec2 adds ~90 MiB resident to a sidecar: loaded only when an EC2 account is configured.
+  awsec2: { schema: awsec2ConfigSchema, create: { load: async () => (await import('./awsec2.js')).createAwsec2Provider as Create } },
   hetzner: { schema: hetznerConfigSchema, create: (slug, config, ctx) => createHetznerProvider(slug, config, ctx) },
   digitalocean: { schema: digitaloceanConfigSchema, create: (slug, config, ctx) => createDigitaloceanProvider(slug, config, ctx) },
   linode: { schema: linodeConfigSchema, create: (slug, config, ctx) => createLinodeProvider(slug, config, ctx) },
@@ -51,13 +55,14 @@ export function providerConfigSchemaFor(type: string): z.ZodType {
   return entry.schema;
 }
 
-export function createProviders(configs: Readonly<Record<string, ProviderConfig>>, ctx: RegistryContext): Map<string, Provider> {
+export async function createProviders(configs: Readonly<Record<string, ProviderConfig>>, ctx: RegistryContext): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   const budgets = ctx.budgets ?? createSharedBudgetRegistry({ db: ctx.db, clock: ctx.clock, sleep: ctx.sleep });
   for (const [slug, config] of Object.entries(configs)) {
     const entry = registry[config.type];
     if (!entry) throw new Error(`Provider type "${config.type}" is not available in this build.`);
-    out.set(slug, entry.create(slug, config as never, { ...ctx, budgets, log: ctx.log.child({ provider: slug }) }));
+    const create = typeof entry.create === 'function' ? entry.create : await entry.create.load();
+    out.set(slug, create(slug, config as never, { ...ctx, budgets, log: ctx.log.child({ provider: slug }) }));
   }
   return out;
 }

@@ -4,7 +4,6 @@
  * response body ever reaches the answer or the log.
  */
 
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Logger } from '../log.js';
 import { DIGITALOCEAN_API_URL } from '../providers/digitalocean.js';
 import { HETZNER_API_URL } from '../providers/hetzner.js';
@@ -52,6 +51,8 @@ async function restCheck(config: ProviderConfig, spec: (typeof REST)[string]): P
 }
 
 async function ec2Check(config: ProviderConfig): Promise<CheckResult> {
+  // Loaded on first use: the SDK adds ~90 MiB to a sidecar that has no EC2 account.
+  const { DescribeImagesCommand, EC2Client } = await import('@aws-sdk/client-ec2');
   const client = new EC2Client({
     region: String(config.region ?? 'us-east-1'),
     ...(config.apiUrl ? { endpoint: config.apiUrl.replace(/\/+$/, '') } : {}),

@@ -228,6 +228,22 @@ describe('regions per server (WPCD keeps every EC2 server under one slug)', () =
     expect(regionOf('i-0bbbbbbbbbbbbbbb2')).toEqual(['ap-southeast-2']);
   });
 
+  test('when Settings checks an EC2 account, then the test call (the AWS SDK is loaded only for it) says whether AWS accepted the keys', async () => {
+    const fake = await startFakeEc2();
+    bed.defer(() => fake.close());
+    const sc = await sidecarFor(t, { providers: {
+      awsec2: { type: 'awsec2', apiUrl: fake.url, region: 'eu-central-1', accessKeyId: fake.accessKeyId, secretAccessKey: 'sek/ret' },
+      'aws-old': { type: 'awsec2', apiUrl: fake.url, region: 'eu-central-1', accessKeyId: 'AKIAREVOKEDREVOKED99', secretAccessKey: 'old/sek' },
+    } });
+    bed.defer(() => sc.stop(0));
+    const sources = await api(sc, 'get', '/api/v1/providers/sources?check=1');
+    const bySlug = new Map((sources.body.items as Array<{ slug: string; check: unknown }>).map((i) => [i.slug, i.check]));
+    expect(bySlug.get('awsec2')).toEqual({ ok: true, message: 'AWS accepted the credentials.' });
+    expect(bySlug.get('aws-old')).toEqual({ ok: false, message: 'AWS refused the credentials (AuthFailure): check the access key id and secret.' });
+    expect(fake.requests.filter((r) => r.action === 'DescribeImages')).toHaveLength(2);
+    expect(JSON.stringify(sources.body)).not.toContain('sek/ret');
+  });
+
   test('when an EC2 server has no region in the panel and the entry none either, then its snapshot fails with a sentence saying where to set one', async () => {
     const fake = await startFakeEc2();
     bed.defer(() => fake.close());
