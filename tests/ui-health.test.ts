@@ -121,6 +121,24 @@ describe('server box', () => {
     expect(ninety.text).toContain('last 90 days');
   });
 
+  test('when the box is drawn in the side column, then its picture is the narrow one: larger words in its own units, dates only at its ends', async () => {
+    const labels = (svg: string) => [...svg.matchAll(/<text x="[\d.]+" y="\d+" text-anchor="(\w+)" fill="#50575e">([^<]+)<\/text>/g)].map((m) => [m[1], m[2]]);
+    for (const days of ['30', '90']) {
+      const svg = /<svg[\s\S]*?<\/svg>/.exec((await render('server-box', { serverId: broken, args: { ss_days: days } })).text)![0];
+      expect(svg).toMatch(/class="ss-timeline ss-timeline-narrow" viewBox="0 0 320 \d+"[^>]* font-size="13"/);
+      // The oldest day on the left, today on the right, each kept inside the picture, short ("Nov 30").
+      expect(labels(svg).map(([anchor]) => anchor)).toEqual(['end', 'start']);
+      for (const [, text] of labels(svg)) expect(text).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
+    }
+    const german = /<svg[\s\S]*?<\/svg>/.exec((await render('server-box', { serverId: broken, locale: 'de_DE' })).text)![0];
+    for (const [, text] of labels(german)) expect(text).toMatch(/^\d{1,2}\. (Jan|Feb|März|Apr|Mai|Juni|Juli|Aug|Sep|Okt|Nov|Dez)\.?$/);
+    // Above the list, full width: the wide picture with a date every week.
+    const wide = /<svg[\s\S]*?<\/svg>/.exec((await render('snapshots', { args: { serverId: String(broken) } })).text)![0];
+    expect(wide).toMatch(/class="ss-timeline" viewBox="0 0 720 \d+"[^>]* font-size="11"/);
+    expect(labels(wide).length).toBeGreaterThanOrEqual(4);
+    expect(new Set(labels(wide).map(([anchor]) => anchor))).toEqual(new Set(['middle']));
+  });
+
   test('when a server has no schedule and no snapshots, then the box says nothing is expected and the picture is empty', async () => {
     const res = await render('server-box', { serverId: idle });
     expect(res.text).toContain('Health: no schedule is assigned, so nothing is expected.');

@@ -91,8 +91,10 @@ export function countByKind(items: TimelineItem[]): Partial<Record<TimelineKind,
 
 export interface TimelineLayout {
   width: number; height: number; top: number; axisY: number; start: Date; inRange: TimelineItem[];
+  /** Text size in the picture's own units (larger in the narrow picture, which is drawn smaller). */
+  fontSize: number;
   lanes: { y: number; x1: number; x2: number; name: string }[];
-  ticks: { x: number; at: Date; labelled: boolean; labelY: number }[];
+  ticks: { x: number; at: Date; labelled: boolean; labelY: number; anchor: 'start' | 'middle' | 'end' }[];
   marks: { item: TimelineItem; shape: MarkShape }[];
   legend: { kind: TimelineKind; shape: MarkShape; x: number; y: number; label: string }[];
 }
@@ -102,9 +104,13 @@ export interface TimelineLayout {
  * partial (views/partials/timeline.ejs), which prints the same geometry with escaped values.
  * Lane names and legend words come in the caller's language.
  */
-export function timelineLayout(input: TimelineInput, words: { lanes?: string[]; kinds?: Partial<Record<TimelineKind, string>> } = {}): TimelineLayout {
-  const W = 720;
-  const left = 80;
+export function timelineLayout(input: TimelineInput, words: { lanes?: string[]; kinds?: Partial<Record<TimelineKind, string>> } = {}, opts: { width?: number } = {}): TimelineLayout {
+  // The narrow picture (a metabox in the side column, ~250 px on screen) keeps its words
+  // readable: larger text in its own units, and dates only at its two ends.
+  const W = opts.width ?? 720;
+  const compact = W < 500;
+  const fontSize = compact ? 13 : 11;
+  const left = compact ? 64 : 80;
   const right = 12;
   const top = 14;
   const laneH = 26;
@@ -121,7 +127,12 @@ export function timelineLayout(input: TimelineInput, words: { lanes?: string[]; 
   const ticks: TimelineLayout['ticks'] = [];
   for (let d = 0; d <= input.days; d += step) {
     const at = new Date(input.now.getTime() - d * 86_400_000);
-    ticks.push({ x: Number(xOf(at).toFixed(1)), at, labelled: d % (step === 1 ? 7 : 14) === 0, labelY: axisY + 14 });
+    const last = d + step > input.days;
+    ticks.push({
+      x: Number(xOf(at).toFixed(1)), at, labelY: axisY + 14,
+      labelled: compact ? d === 0 || last : d % (step === 1 ? 7 : 14) === 0,
+      anchor: compact ? (d === 0 ? 'end' : 'start') : 'middle',
+    });
   }
   const marks = inRange.map((item) => ({ item, shape: markShape(item.kind, xOf(item.at), top + LANE[item.kind] * laneH + laneH / 2) }));
   const legend: TimelineLayout['legend'] = [];
@@ -130,12 +141,12 @@ export function timelineLayout(input: TimelineInput, words: { lanes?: string[]; 
   let ly = legendY;
   for (const kind of Object.keys(STYLE) as TimelineKind[]) {
     const label = words.kinds?.[kind] ?? kind;
-    const w = 14 + label.length * 6.2 + 12;
+    const w = 14 + label.length * fontSize * 0.56 + 12;
     if (lx + w > W && lx > left) { lx = left; ly += 16; }
     legend.push({ kind, shape: markShape(kind, lx + 5, ly - 4), x: lx + 14, y: ly, label });
     lx += w;
   }
-  return { width: W, height: ly + 18, top, axisY, start: new Date(start), inRange, lanes, ticks, marks, legend };
+  return { width: W, height: ly + 18, top, axisY, start: new Date(start), inRange, fontSize, lanes, ticks, marks, legend };
 }
 
 export function timelineSvg(input: TimelineInput): string {

@@ -69,12 +69,13 @@ export async function serverHealthLine(app: AppContext, serverId: number): Promi
 }
 
 /** The picture's geometry (shared with the JSON API's SVG) with the words in the user's language. */
-export async function serverTimeline(app: AppContext, t: Translator, serverId: number, days: number) {
+/** `width`: the picture's width in its own units (320 for the narrow one in a server's side box; 720 by default). */
+export async function serverTimeline(app: AppContext, t: Translator, serverId: number, days: number, width?: number) {
   const now = await app.clock.now(app.db);
   const server = (await app.host.getServers([serverId])).get(serverId);
   const items = await timelineItems(app.db, serverId, now, days);
   const layout = timelineLayout({ serverName: serverDisplayName(server, serverId), now, days, items },
-    { lanes: [t.__('Kept'), t.__('Removed'), t.__('Problems')], kinds: timelineKindLabels(t) });
+    { lanes: [t.__('Kept'), t.__('Removed'), t.__('Problems')], kinds: timelineKindLabels(t) }, { width });
   return {
     serverId, serverName: serverDisplayName(server, serverId), days, layout,
     counts: Object.entries(countByKind(layout.inRange)) as [TimelineKind, number][],

@@ -30,6 +30,11 @@ export function helpersFor(ctx: RenderContext, now: Date) {
       const x = asDate(d);
       return x ? formatPhpDate(ctx.dateFormat, x, ctx.timezone, t) : '';
     },
+    /** A short day without the year ("Oct 31"; German "31. Okt."), as translators give it: the narrow timeline's axis. */
+    shortDate(d: Date | string | null | undefined): string {
+      const x = asDate(d);
+      return x ? formatPhpDate(t._x('M j', 'short date format'), x, ctx.timezone, t) : '';
+    },
     ymd(d: Date | null): string {
       return d ? formatPhpDate('Y-m-d', d, ctx.timezone, t) : '';
     },

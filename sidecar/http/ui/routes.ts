@@ -120,7 +120,8 @@ export function uiRouter(app: AppContext): Router {
     return ['server-box', {
       box: await data.serverBox(app, ctx.serverId), serverId: ctx.serverId,
       health: await hd.serverHealthLine(app, ctx.serverId),
-      timeline: await hd.serverTimeline(app, h.t, ctx.serverId, days(ctx.args.ss_days)),
+      // The box sits in the side column: the narrow picture, whose words stay readable there.
+      timeline: await hd.serverTimeline(app, h.t, ctx.serverId, days(ctx.args.ss_days), 320),
     }];
   }));
 
