@@ -68,8 +68,10 @@ export async function serverHealthLine(app: AppContext, serverId: number): Promi
   return h.schedules.length === 0 ? null : h;
 }
 
-/** The picture's geometry (shared with the JSON API's SVG) with the words in the user's language. */
-/** `width`: the picture's width in its own units (320 for the narrow one in a server's side box; 720 by default). */
+/**
+ * The picture's geometry (shared with the JSON API's SVG) with the words in the user's language;
+ * `width` in its own units (320 for the narrow one in a server's side box; 720 by default).
+ */
 export async function serverTimeline(app: AppContext, t: Translator, serverId: number, days: number, width?: number) {
   const now = await app.clock.now(app.db);
   const server = (await app.host.getServers([serverId])).get(serverId);
@@ -101,17 +103,16 @@ export async function dashboard(app: AppContext, limit = 5) {
     counts = { ok: 0, warning: 0, failing: 0, critical: 0 };
     for (const { state, n } of byState) counts[state] += n;
     counts.ok = Math.max(0, total - counts.warning - counts.failing - counts.critical);
+    // Judged with their names, as the panel names them.
     const live = await Promise.all(worstIds.map((id) => computeServerHealth(app.db, app.host, now, failingAfter(app), id)));
     // Fixed since the worker's pass: not shown as trouble (the counts follow at its next pass).
     worst = live.filter((h) => h.state !== 'ok').sort(worstFirst);
   } else {
     const all = await computeAllHealth(app.db, now, failingAfter(app));
     counts = countsByState(all.values());
-    worst = [...all.values()].filter((s) => s.state !== 'ok').sort(worstFirst).slice(0, limit);
+    const unnamed = [...all.values()].filter((s) => s.state !== 'ok').sort(worstFirst).slice(0, limit);
+    const servers = await app.host.getServers(unnamed.map((w) => w.serverId));
+    worst = unnamed.map((w) => ({ ...w, serverName: serverDisplayName(servers.get(w.serverId), w.serverId) }));
   }
-  const servers = await app.host.getServers(worst.map((w) => w.serverId));
-  return {
-    total: judged ? total : counts.ok + counts.warning + counts.failing + counts.critical, counts,
-    worst: worst.map((w) => ({ ...w, serverName: serverDisplayName(servers.get(w.serverId), w.serverId) })),
-  };
+  return { total: judged ? total : counts.ok + counts.warning + counts.failing + counts.critical, counts, worst };
 }

@@ -90,9 +90,21 @@ export function retention(t: Translator, r: RetentionWords): string {
   return t.sprintf(t.__('Keeps %1$s%2$s%3$s.'), list, age, floor);
 }
 
+/** An English sentence's pattern and its words in the user's language. */
+type Rule = [RegExp, (m: RegExpExecArray) => string];
+
+/** The first rule whose pattern the sentence matches, translated; null when none does. */
+function byRules(rules: Rule[], text: string): string | null {
+  for (const [re, f] of rules) {
+    const m = re.exec(text);
+    if (m) return f(m);
+  }
+  return null;
+}
+
 /** One retention reason ("kept: daily #3", "deleted: older than 30 days") in the user's language. */
 export function retentionReason(t: Translator, reason: string): string {
-  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+  const rules: Rule[] = [
     [/^kept: never delete automatically$/, () => t.__('kept: never delete automatically')],
     [/^kept: protected until (.+)$/, (m) => t.sprintf(t.__('kept: protected until %s'), m[1])],
     [/^kept: newest good snapshot \(minKeep (\d+)\)$/, (m) => t.sprintf(t.__('kept: newest good snapshot (minKeep %s)'), m[1])],
@@ -108,11 +120,7 @@ export function retentionReason(t: Translator, reason: string): string {
     [/^kept: ((?:(?:last|hourly|daily|weekly|monthly|yearly) #\d+(?:, )?)+)$/, (m) => t.sprintf(t.__('kept: %s'), m[1]!.split(', ').map((x) => ruleWords(t, x)).join(', '))],
     [/^kept: (.+)$/, (m) => t.sprintf(t.__('kept: %s'), m[1])],
   ];
-  for (const [re, f] of rules) {
-    const m = re.exec(reason);
-    if (m) return f(m);
-  }
-  return reason;
+  return byRules(rules, reason) ?? reason;
 }
 
 /** "daily #3" (the 3rd daily kept) or "daily 7" / "keepLast 2" (a rule and its count) in the user's language. */
@@ -157,7 +165,7 @@ export function eventDetail(t: Translator, detail: string | null, when: (d: Date
     const m = /^Do not delete before (\S+)$/.exec(part);
     return m ? t.sprintf(t.__('Do not delete before %s'), at(m[1]!, day)) : null;
   };
-  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+  const rules: Rule[] = [
     [/^Scheduled slot (\S*)$/, (m) => (m[1] ? t.sprintf(t.__('Scheduled slot %s'), at(m[1], when)) : t.__('Scheduled slot'))],
     [/^Provider id (.+)$/s, (m) => t.sprintf(t.__('Provider id %s'), m[1])],
     [/^Accepted by the provider$/, () => t.__('Accepted by the provider')],
@@ -173,10 +181,8 @@ export function eventDetail(t: Translator, detail: string | null, when: (d: Date
       (m) => t.sprintf(t.__('A create that outlived its lease made a second snapshot %1$s, and deleting it failed (%2$s); delete it in the provider\'s dashboard.'), m[1], m[2])],
     [/^(?:kept|deleted): /, () => retentionDetail(t, detail)],
   ];
-  for (const [re, f] of rules) {
-    const m = re.exec(detail);
-    if (m) return f(m);
-  }
+  const known = byRules(rules, detail);
+  if (known !== null) return known;
   const parts = detail.split('; ').map(change);
   if (parts.every((p) => p !== null)) return parts.join('; ');
   return lastError(t, detail);
@@ -185,18 +191,14 @@ export function eventDetail(t: Translator, detail: string | null, when: (d: Date
 /** A server problem the sidecar wrote (host.ts serverProblem) in the user's language. */
 export function serverProblem(t: Translator, problem: string | null): string {
   if (!problem) return '';
-  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+  const rules: Rule[] = [
     [/^Server #(\d+) is no longer in the panel \(deleted\); its snapshots stay in this list\.$/, (m) => t.sprintf(t.__('Server #%s is no longer in the panel (deleted); its snapshots stay in this list.'), m[1])],
     [/^Server #(\d+) is in the panel's trash; restore it to resume snapshots\.$/, (m) => t.sprintf(t.__("Server #%s is in the panel's trash; restore it to resume snapshots."), m[1])],
     [/^Server #(\d+) has no provider set in the panel\.$/, (m) => t.sprintf(t.__('Server #%s has no provider set in the panel.'), m[1])],
     [/^Provider "(.*)" of server #(\d+) is not configured in the providers file \(SS_PROVIDERS_FILE\)\.$/, (m) => t.sprintf(t.__('Provider "%1$s" of server #%2$s is not configured in the providers file (SS_PROVIDERS_FILE).'), m[1], m[2])],
     [/^Server #(\d+) has no provider instance id in the panel\.$/, (m) => t.sprintf(t.__('Server #%s has no provider instance id in the panel.'), m[1])],
   ];
-  for (const [re, f] of rules) {
-    const m = re.exec(problem);
-    if (m) return f(m);
-  }
-  return problem;
+  return byRules(rules, problem) ?? problem;
 }
 
 /**
@@ -212,7 +214,7 @@ export function lastError(t: Translator, text: string | null): string {
 
 /** The engine's sentences that end up as a snapshot's last error (and in its history). */
 function engineSentence(t: Translator, text: string): string {
-  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+  const rules: Rule[] = [
     [/^Provider "(.*)" has no usable credentials in WPCloudDeploy's settings or the providers file \(SS_PROVIDERS_FILE\); add them and restart the sidecar\.$/s,
       (m) => t.sprintf(t.__('Provider "%s" has no usable credentials in WPCloudDeploy\'s settings or the providers file (SS_PROVIDERS_FILE); add them and restart the sidecar.'), m[1])],
     [/^(.+) snapshot (.+) belongs to another server: it (?:was made from server (.+)|does not say which server it was made from) and does not carry our marker for (.+), so it was not deleted\. Remove it from this list with Delete Record; delete it in the provider's dashboard only if you are sure it is not needed\.$/s,
@@ -221,11 +223,7 @@ function engineSentence(t: Translator, text: string): string {
         : t.__('%1$s snapshot %2$s belongs to another server: it was made from server %3$s and does not carry our marker for %4$s, so it was not deleted. Remove it from this list with Delete Record; delete it in the provider\'s dashboard only if you are sure it is not needed.'),
       m[1], m[2], m[3] ?? '', m[4] === 'this server' ? t.__('this server') : m[4])],
   ];
-  for (const [re, f] of rules) {
-    const m = re.exec(text);
-    if (m) return f(m);
-  }
-  return text;
+  return byRules(rules, text) ?? text;
 }
 
 export function size(t: Translator, bytes: number | null): string {
@@ -291,7 +289,7 @@ export function bulkOutcome(t: Translator, outcome: string): string {
 
 /** What TRASH / DELETE RECORD answered (an English sentence from the API), in the user's language. */
 export function apiMessage(t: Translator, msg: string): string {
-  const rules: [RegExp, (m: RegExpExecArray) => string][] = [
+  const rules: Rule[] = [
     [/^Deleted at (.+) and removed from the list\.$/s, (m) => t.sprintf(t.__('Deleted at %s and removed from the list.'), m[1])],
     [/^(.+) could not delete it: (.*) Use Delete Record to remove only our record\.$/s, (m) => t.sprintf(t.__('%1$s could not delete it: %2$s Use Delete Record to remove only our record.'), m[1], lastError(t, m[2]!))],
     [/^Still trying: (.*)$/s, (m) => t.sprintf(t.__('Still trying: %s'), lastError(t, m[1]!))],
@@ -303,9 +301,5 @@ export function apiMessage(t: Translator, msg: string): string {
     [/^Record removed\. The copy at the provider \((.+)\) was left as it is\.$/s, (m) => t.sprintf(t.__('Record removed. The copy at the provider (%s) was left as it is.'), m[1])],
     [/^Record removed\.$/, () => t.__('Record removed.')],
   ];
-  for (const [re, f] of rules) {
-    const m = re.exec(msg);
-    if (m) return f(m);
-  }
-  return msg;
+  return byRules(rules, msg) ?? msg;
 }
