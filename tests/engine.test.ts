@@ -133,6 +133,8 @@ describe('crash recovery', () => {
       const after = await db.selectFrom('ss_snapshots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(after.status).toBe('creating');
       expect(after.provider_snapshot_id).toBe(`sbx-${(await sandboxContents(db, 'crashy'))[0]!.id}`);
+      // /metrics counts the snapshot the provider made once, though the sidecar that asked for it never could.
+      expect(sc.engine.stats.outcomes.created).toBe(1);
       advance(clock, 61_000);
       await runUntilIdle(sc);
       expect((await db.selectFrom('ss_snapshots').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status).toBe('available');

@@ -24,7 +24,10 @@ export async function createStep(job: Job): Promise<void> {
         if (provider.capabilities.slotsPerServer === 1) await supersedeOlder(job);
         if (found.state === 'available') { await settleAvailable(job, found); return; }
         if (found.state === 'failed') { await fail(job, found.reason ?? `${provider.displayName} reported the snapshot as failed.`); return; }
-        await finish(job, { provider_snapshot_id: found.providerSnapshotId || null, next_attempt_at: await later(job, limits.pollBaseMs), attempts: 0, last_error: null }, 'creating');
+        // The interrupted attempt's create was never counted (it did not get its row to creating): count it here, once.
+        if (await finish(job, { provider_snapshot_id: found.providerSnapshotId || null, next_attempt_at: await later(job, limits.pollBaseMs), attempts: 0, last_error: null }, 'creating')) {
+          job.onOutcome?.('created', provider.slug);
+        }
         return;
       }
     }
